@@ -1,0 +1,57 @@
+"""Database lifecycle: migrations, readiness and the errors a user can act on."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from crm_graphql.settings import Settings
+
+
+class DatabaseUnavailable(Exception):
+    """The database URL is malformed or the database cannot be reached."""
+
+
+def _explain(settings: Settings, exc: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"cannot use database {settings.redacted_database_url}: {exc or type(exc).__name__}")
+
+
+# What asyncpg and aiosqlite raise for a refused, unknown or unauthorised connection.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigurationError,
+    DBConnectionError,
+    OperationalError,
+    ConnectionError,
+    socket.gaierror,
+    OSError,
+    ValueError,
+    KeyError,
+)
+
+
+async def migrate(settings: Settings, progress: Callable[[str, str, str], object] | None = None) -> None:
+    """Apply every migration not yet applied to the configured database."""
+    try:
+        await tortoise_migrate(config=settings.tortoise_config(), progress=progress)
+    except CONNECTION_ERRORS as exc:
+        raise _explain(settings, exc) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith("asyncpg"):
+            raise _explain(settings, exc) from exc
+        raise
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations(config: dict[str, Any]) -> list[Any]:
+    """Migration writers for model changes that no migration file covers yet."""
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        return await MigrationAutodetector(ctx.apps, config["apps"]).changes()

@@ -1,0 +1,64 @@
+"""Configuration, read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.config import Config
+
+from crm_graphql.models import MODEL_MODULES
+
+DEFAULT_DATABASE_URL = "sqlite://crm.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; see the table in README.md."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    cache_url: str = "memory://"
+    cache_ttl: int = 300
+    max_body_size: int = 1_000_000
+    max_page_size: int = 100
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, env_file: str | None = ".env") -> Settings:
+        config = Config(env_file)
+        return cls(
+            database_url=config("CRM_DATABASE_URL", default=DEFAULT_DATABASE_URL),
+            cache_url=config("CRM_CACHE_URL", default="memory://"),
+            cache_ttl=config("CRM_CACHE_TTL", cast=int, default=300),
+            max_body_size=config("CRM_MAX_BODY_SIZE", cast=int, default=1_000_000),
+            max_page_size=config("CRM_MAX_PAGE_SIZE", cast=int, default=100),
+            debug=config("CRM_DEBUG", cast=bool, default=False),
+        )
+
+    def tortoise_config(self) -> dict[str, Any]:
+        return {
+            "connections": {"default": self.database_url},
+            "apps": {
+                "models": {
+                    "models": MODEL_MODULES,
+                    "default_connection": "default",
+                    "migrations": "crm_graphql.migrations",
+                }
+            },
+            "use_tz": True,
+            "timezone": "UTC",
+        }
+
+    @property
+    def redacted_database_url(self) -> str:
+        """The database URL without its password, safe for logs and error messages."""
+        return _redact(self.database_url)
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
