@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
-from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
+from tortoise.exceptions import ConfigurationError, DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
@@ -27,7 +28,6 @@ def _explain(settings: Settings, exc: BaseException) -> DatabaseUnavailable:
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     ConfigurationError,
     DBConnectionError,
-    OperationalError,
     ConnectionError,
     socket.gaierror,
     OSError,
@@ -55,3 +55,18 @@ async def pending_migrations(config: dict[str, Any]) -> list[Any]:
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
         return await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+
+
+@asynccontextmanager
+async def connected(settings: Settings) -> AsyncIterator[None]:
+    """Open the ORM on the configured database for a command-line task."""
+    try:
+        await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except CONNECTION_ERRORS as exc:
+        await Tortoise.close_connections()
+        raise _explain(settings, exc) from exc
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,78 @@
+"""The Starlette application: routes, lifespan and health checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from crm_graphql.graphiql import STATIC_DIR, STATIC_URL
+from crm_graphql.http import CRMGraphQL
+from crm_graphql.resolvers.cache import Cache
+from crm_graphql.schema import schema
+from crm_graphql.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """The process is up and serving HTTP."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers; degraded (still 200) when only the cache is unreachable."""
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+        database = "ok"
+    except Exception:
+        logger.warning("readiness: database unreachable", exc_info=True)
+        database = "unreachable"
+    cache = "ok" if await request.app.state.cache.ping() else "unreachable"
+    status = "ready" if database == "ok" and cache == "ok" else "degraded" if database == "ok" else "unavailable"
+    return JSONResponse(
+        {"status": status, "database": database, "cache": cache}, status_code=503 if database != "ok" else 200
+    )
+
+
+async def index(request: Request) -> RedirectResponse:
+    return RedirectResponse("/graphql")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app; with no settings given they are read from the environment."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=settings.tortoise_config()):
+            app.state.cache = Cache.from_url(settings.cache_url)
+            try:
+                yield
+            finally:
+                await app.state.cache.close()
+
+    graphql = CRMGraphQL(schema)
+    app = Starlette(
+        debug=settings.debug,
+        routes=[
+            Route("/", index),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="graphiql"),
+        ],
+        lifespan=lifespan,
+        max_body_size=settings.max_body_size,
+    )
+    app.state.settings = settings
+    return app

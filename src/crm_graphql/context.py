@@ -1,0 +1,26 @@
+"""Per-request state handed to every resolver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from crm_graphql.resolvers.cache import Cache
+from crm_graphql.resolvers.loaders import Loaders
+from crm_graphql.settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    settings: Settings
+    cache: Cache
+    loaders: Loaders = field(default_factory=Loaders)
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,70 @@
+"""The GraphQL endpoint: per-request context, offline GraphiQL, GraphQL-over-HTTP media types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from crm_graphql.context import Context
+from crm_graphql.graphiql import graphiql_page
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def prefers_graphql_response_json(accept: str | None) -> bool:
+    """Whether the client ranks the GraphQL response media type above plain JSON.
+
+    No Accept header, `*/*` or only `application/json` keep `application/json`, as the
+    graphql-http conformance audit expects from servers that also serve older clients.
+    """
+    best, best_q = None, -1.0
+    for part in (accept or "").split(","):
+        media, *params = (p.strip().lower() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if media in (GRAPHQL_RESPONSE_JSON, "application/json") and q > best_q:
+            best, best_q = media, q
+    return best == GRAPHQL_RESPONSE_JSON
+
+
+class CRMGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
+        state = request.app.state
+        return Context(request=request, response=response, settings=state.settings, cache=state.cache)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql_page())
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        payload = await super().process_result(request, result)
+        # Parse, validation and coercion errors carry no path; field errors always do.
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            payload.pop("data", None)
+            request.state.graphql_request_error = True
+        return payload
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+        response = await super().run(request, context=context, root_value=root_value)
+        if (
+            isinstance(request, Request)
+            and isinstance(response, Response)
+            and response.media_type == "application/json"
+            and prefers_graphql_response_json(request.headers.get("accept"))
+        ):
+            response.media_type = GRAPHQL_RESPONSE_JSON
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+            if getattr(request.state, "graphql_request_error", False):
+                response.status_code = 400
+        return response

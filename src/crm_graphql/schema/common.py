@@ -1,0 +1,143 @@
+"""Building blocks shared by every domain: nodes backed by models, connections, pagination args."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+from tortoise.models import Model
+
+from crm_graphql.context import Info
+from crm_graphql.resolvers.loaders import live
+from crm_graphql.resolvers.pagination import Page, PageRequest, paginate
+from crm_graphql.schema.errors import as_graphql_errors
+
+N = TypeVar("N")
+
+First = Annotated[
+    int | None,
+    strawberry.argument(description="Return at most this many items from the start (after `after`)."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Return items after this cursor (an `endCursor` or edge `cursor`)."),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(description="Return at most this many items from the end (before `before`)."),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="Return items before this cursor (a `startCursor` or edge `cursor`)."),
+]
+
+
+class ModelNode(relay.Node):
+    """A GraphQL node whose values are read straight off a Tortoise model row."""
+
+    model: ClassVar[type[Model]]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, (cls, cls.model))
+
+    @classmethod
+    def resolve_id(cls, root: Any, *, info: Info) -> str:
+        return str(root.pk)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        keys = []
+        for node_id in node_ids:
+            try:
+                keys.append(int(node_id))
+            except ValueError:
+                keys.append(0)  # no row has id 0: resolves to null like any unknown id
+        return await info.context.loaders.by_id(cls.model).load_many(keys)
+
+
+@strawberry.type(description="One item of a connection, with the cursor that points at it.")
+class Edge(Generic[N]):
+    cursor: str = strawberry.field(description="Opaque position of this item; pass it as `after` or `before`.")
+    node: N = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items with Relay cursors (keyset-based: stable while rows are added).")
+class Connection(Generic[N]):
+    # Each part is fetched only when selected: `{ totalCount }` alone costs one COUNT.
+    page_source: strawberry.Private[Callable[[], Awaitable[Page[Any]]]]
+    count_source: strawberry.Private[Callable[[], Awaitable[int]]]
+    page_task: strawberry.Private[asyncio.Future[Page[Any]] | None] = None
+
+    async def _page(self) -> Page[Any]:
+        if self.page_task is None:
+            self.page_task = asyncio.ensure_future(self.page_source())
+        return await self.page_task
+
+    @strawberry.field(description="The items of this page, in order, with their cursors.")
+    async def edges(self) -> list[Edge[N]]:
+        page = await self._page()
+        return [Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)]
+
+    @strawberry.field(description="Where this page sits and how to fetch the next one.")
+    async def page_info(self) -> relay.PageInfo:
+        page = await self._page()
+        cursors = page.cursors
+        return relay.PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
+    @strawberry.field(description="Number of items across all pages (computed only when asked for).")
+    async def total_count(self) -> int:
+        return await self.count_source()
+
+
+def page_request(info: Info, first: int | None, after: str | None, last: int | None, before: str | None) -> PageRequest:
+    with as_graphql_errors():
+        return PageRequest.parse(
+            first=first, after=after, last=last, before=before, max_page_size=info.context.settings.max_page_size
+        )
+
+
+def root_connection(
+    info: Info, model: type[Model], *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Connection[Any]:
+    """A top-level connection over every live row of `model`."""
+    queryset = live(model)
+    request = page_request(info, first, after, last, before)
+    return Connection(page_source=lambda: paginate(queryset, request), count_source=queryset.count)
+
+
+def child_connection(
+    info: Info,
+    model: type[Model],
+    parent_column: str,
+    parent_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Any]:
+    """The rows of `model` that point at one parent, batched with every sibling in the request."""
+    loaders = info.context.loaders
+    request = page_request(info, first, after, last, before)
+    return Connection(
+        page_source=lambda: loaders.page_by_parent(model, parent_column, request).load(parent_id),
+        count_source=lambda: loaders.count_by_parent(model, parent_column).load(parent_id),
+    )
+
+
+async def load_one(info: Info, model: type[Model], key: int | None) -> Any:
+    """A single related row through the request's loader (None when the key is None or the row is gone)."""
+    if key is None:
+        return None
+    return await info.context.loaders.by_id(model).load(key)

@@ -1,0 +1,47 @@
+"""How failures reach clients: expected ones with a code, unexpected ones masked and logged in full."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+
+from crm_graphql.resolvers.errors import DomainError
+
+logger = logging.getLogger("crm_graphql.errors")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for errors from a Python exception we did not anticipate: those are masked."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+@contextmanager
+def as_graphql_errors() -> Iterator[None]:
+    """Re-raise a DomainError as a GraphQL error carrying its code and field."""
+    try:
+        yield
+    except DomainError as exc:
+        extensions = {"code": exc.code, **({"field": exc.field} if exc.field else {})}
+        raise GraphQLError(exc.message, extensions=extensions) from exc
+
+
+def mask_unexpected_errors() -> MaskErrors:
+    return MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error.")
+
+
+class CRMSchema(strawberry.Schema):
+    """Strawberry's schema, logging unexpected errors in full and the rest at INFO."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                logger.error("unexpected error at %s: %s", error.path, error.message, exc_info=error.original_error)
+            else:
+                logger.info("request error at %s: %s", error.path, error.message)

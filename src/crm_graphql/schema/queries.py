@@ -1,0 +1,68 @@
+"""Root query fields: one connection and one look-up per entity, plus Relay's node fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from crm_graphql.context import Info
+from crm_graphql.schema.access import User
+from crm_graphql.schema.common import After, Before, Connection, First, Last, ModelNode, load_one, root_connection
+from crm_graphql.schema.customers import Customer, Product
+from crm_graphql.schema.marketing import Campaign
+from crm_graphql.schema.sales import Order
+from crm_graphql.schema.service import Ticket, Visit
+
+
+async def _by_global_id(info: Info, node_type: type[ModelNode], id: relay.GlobalID) -> Any:
+    if id.type_name != node_type.__name__ or not id.node_id.isdigit():
+        return None
+    return await load_one(info, node_type.model, int(id.node_id))
+
+
+def _lookup(node_type: type[ModelNode], noun: str) -> Any:
+    async def resolve(info: Info, id: relay.GlobalID) -> Any:
+        return await _by_global_id(info, node_type, id)
+
+    resolve.__annotations__["id"] = relay.GlobalID
+    return strawberry.field(
+        resolver=resolve,
+        description=f"The {noun} with this ID, or null if there is none (or it was deleted).",
+        graphql_type=node_type | None,
+    )
+
+
+def _listing(node_type: type[ModelNode], noun: str) -> Any:
+    async def resolve(
+        info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Any:
+        return root_connection(info, node_type.model, first=first, after=after, last=last, before=before)
+
+    return strawberry.field(
+        resolver=resolve,
+        description=f"All {noun}, oldest first, a page at a time (deleted ones are left out).",
+        graphql_type=Connection[node_type],  # type: ignore[valid-type]
+    )
+
+
+@strawberry.type(description="Everything that can be read from the CRM.")
+class Query:
+    node: relay.Node | None = relay.node(description="Any object by its global ID, or null if there is none.")
+    nodes: list[relay.Node | None] = relay.node(description="Several objects by their global IDs, in the same order.")
+
+    customer = _lookup(Customer, "customer")
+    customers = _listing(Customer, "customers")
+    product = _lookup(Product, "product")
+    products = _listing(Product, "products")
+    order = _lookup(Order, "order")
+    orders = _listing(Order, "orders")
+    visit = _lookup(Visit, "visit")
+    visits = _listing(Visit, "visits")
+    ticket = _lookup(Ticket, "ticket")
+    tickets = _listing(Ticket, "tickets")
+    campaign = _lookup(Campaign, "campaign")
+    campaigns = _listing(Campaign, "campaigns")
+    user = _lookup(User, "user")
+    users = _listing(User, "users")
