@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from crm_graphql.db import DatabaseUnavailable, connected, migrate, pending_migrations
 from crm_graphql.settings import Settings
@@ -39,10 +40,11 @@ async def _seed(settings: Settings, customers: int) -> None:
                 bar.update(done - bar.n)
 
             summary = await seed_demo(customers, progress=advance)
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in asdict(summary).items() if kind != "created")
     if summary.created:
-        print(f"Seeded {summary.describe()}.")
+        print(f"Seeded {counts}.")
     else:
-        print(f"Demo data already present ({summary.describe()}); nothing added.")
+        print(f"Demo data already present ({counts}); nothing added.")
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

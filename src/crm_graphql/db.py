@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from tortoise import Tortoise
@@ -47,6 +47,12 @@ async def migrate(settings: Settings, progress: Callable[[str, str, str], object
             raise _explain(settings, exc) from exc
         raise
     finally:
+        await _close()
+
+
+async def _close() -> None:
+    # Closing builds any connection not yet made, so a bad URL fails here again: it was reported already.
+    with suppress(*CONNECTION_ERRORS):
         await Tortoise.close_connections()
 
 
@@ -64,9 +70,9 @@ async def connected(settings: Settings) -> AsyncIterator[None]:
         await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
         await Tortoise.get_connection("default").execute_query("SELECT 1")
     except CONNECTION_ERRORS as exc:
-        await Tortoise.close_connections()
+        await _close()
         raise _explain(settings, exc) from exc
     try:
         yield
     finally:
-        await Tortoise.close_connections()
+        await _close()

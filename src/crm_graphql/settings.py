@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.config import Config
@@ -25,7 +26,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env") -> Settings:
-        config = Config(env_file)
+        config = Config(env_file if env_file and Path(env_file).is_file() else None)
         return cls(
             database_url=config("CRM_DATABASE_URL", default=DEFAULT_DATABASE_URL),
             cache_url=config("CRM_CACHE_URL", default="memory://"),

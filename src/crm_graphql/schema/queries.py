@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,10 @@ from crm_graphql.schema.marketing import Campaign
 from crm_graphql.schema.sales import Order
 from crm_graphql.schema.service import Ticket, Visit
 
+GlobalIDArgument = Annotated[
+    relay.GlobalID, strawberry.argument(description="The object's global ID, as returned in its `id` field.")
+]
+
 
 async def _by_global_id(info: Info, node_type: type[ModelNode], id: relay.GlobalID) -> Any:
     if id.type_name != node_type.__name__ or not id.node_id.isdigit():
@@ -23,10 +27,9 @@ async def _by_global_id(info: Info, node_type: type[ModelNode], id: relay.Global
 
 
 def _lookup(node_type: type[ModelNode], noun: str) -> Any:
-    async def resolve(info: Info, id: relay.GlobalID) -> Any:
+    async def resolve(info: Info, id: GlobalIDArgument) -> Any:
         return await _by_global_id(info, node_type, id)
 
-    resolve.__annotations__["id"] = relay.GlobalID
     return strawberry.field(
         resolver=resolve,
         description=f"The {noun} with this ID, or null if there is none (or it was deleted).",

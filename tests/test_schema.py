@@ -1,0 +1,55 @@
+"""The public contract: the printed SDL is committed, and every part of it is named and described."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+)
+
+from crm_graphql.schema import schema
+
+SNAPSHOT = Path(__file__).with_name("schema.graphql")
+
+
+def test_sdl_matches_the_committed_snapshot() -> None:
+    assert schema.as_str() + "\n" == SNAPSHOT.read_text(), (
+        "the schema changed: review it, then run `crm-graphql export-schema > tests/schema.graphql`"
+    )
+
+
+def _own_types() -> list[object]:
+    return [t for name, t in schema._schema.type_map.items() if not name.startswith("__")]
+
+
+def test_every_type_field_and_argument_is_described() -> None:
+    missing = []
+    for graphql_type in _own_types():
+        name = graphql_type.name  # type: ignore[attr-defined]
+        if not getattr(graphql_type, "description", None) and name not in {"String", "Int", "Float", "Boolean", "ID"}:
+            missing.append(name)
+        if isinstance(graphql_type, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+            for field_name, field in graphql_type.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+                for arg_name, arg in getattr(field, "args", {}).items():
+                    if not arg.description:
+                        missing.append(f"{name}.{field_name}({arg_name})")
+    assert missing == []
+
+
+def test_names_follow_graphql_conventions() -> None:
+    for graphql_type in _own_types():
+        name = graphql_type.name  # type: ignore[attr-defined]
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]*", name), name
+        if isinstance(graphql_type, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+            for field_name in graphql_type.fields:
+                assert re.fullmatch(r"[a-z][A-Za-z0-9]*", field_name), f"{name}.{field_name}"
+        if isinstance(graphql_type, GraphQLEnumType):
+            for value in graphql_type.values:
+                assert re.fullmatch(r"[A-Z][A-Z0-9_]*", value), f"{name}.{value}"
