@@ -225,3 +225,17 @@ def sql() -> Iterator[StatementCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests ran on each backend, so a CI log shows PostgreSQL and Redis were used."""
+    outcomes: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for backend in ("sqlite", "postgres", "redis"):
+                if backend in nodeid.lower():
+                    tally = outcomes.setdefault(backend, {})
+                    tally[outcome] = tally.get(outcome, 0) + 1
+    for backend, tally in sorted(outcomes.items()):
+        terminalreporter.write_line(f"{backend} tests: " + ", ".join(f"{n} {o}" for o, n in sorted(tally.items())))
