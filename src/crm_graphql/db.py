@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -24,28 +23,18 @@ def _explain(settings: Settings, exc: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"cannot use database {settings.redacted_database_url}: {exc or type(exc).__name__}")
 
 
-# What asyncpg and aiosqlite raise for a refused, unknown or unauthorised connection.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigurationError,
-    DBConnectionError,
-    ConnectionError,
-    socket.gaierror,
-    OSError,
-    ValueError,
-    KeyError,
-)
+# What closing raises for a connection that a malformed or unreachable URL never opened.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, DBConnectionError, OSError, ValueError, KeyError)
 
 
 async def migrate(settings: Settings, progress: Callable[[str, str, str], object] | None = None) -> None:
     """Apply every migration not yet applied to the configured database."""
+    # Connect once first: Tortoise 1.1.9 keeps a connection lock held when the migration's own
+    # first connect fails, and the next statement then waits forever.
+    async with connected(settings):
+        pass
     try:
         await tortoise_migrate(config=settings.tortoise_config(), progress=progress)
-    except CONNECTION_ERRORS as exc:
-        raise _explain(settings, exc) from exc
-    except Exception as exc:
-        if type(exc).__module__.startswith("asyncpg"):
-            raise _explain(settings, exc) from exc
-        raise
     finally:
         await _close()
 
@@ -69,7 +58,7 @@ async def connected(settings: Settings) -> AsyncIterator[None]:
     try:
         await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
         await Tortoise.get_connection("default").execute_query("SELECT 1")
-    except CONNECTION_ERRORS as exc:
+    except Exception as exc:  # nothing but an unusable database makes SELECT 1 fail
         await _close()
         raise _explain(settings, exc) from exc
     try:
