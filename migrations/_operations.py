@@ -14,9 +14,7 @@ class AddCheckConstraint(ops.AddConstraint):
     drops every index the table had. Recreate them from the model state afterwards.
     """
 
-    async def database_forward(
-        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
-    ) -> None:
+    async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
         await super().database_forward(app_label, old_state, new_state, state_editor)
         if state_editor is None or state_editor.DIALECT != "sqlite":
             return

@@ -23,14 +23,18 @@ async def customers_with_orders(count: int, orders_each: int = 2, lines_each: in
     ]
     await models.Customer.bulk_create(
         [
-            models.Customer(name=f"Customer {i:04d}", email=f"c{i}@example.org", segment=models.Segment.CONSUMER, owner=owner)
+            models.Customer(
+                name=f"Customer {i:04d}", email=f"c{i}@example.org", segment=models.Segment.CONSUMER, owner=owner
+            )
             for i in range(count)
         ]
     )
     customers = await models.Customer.all().order_by("id")
     await models.Order.bulk_create(
         [
-            models.Order(customer=c, rep=owner, status=models.OrderStatus.COMPLETED, ordered_at=START + timedelta(days=n))
+            models.Order(
+                customer=c, rep=owner, status=models.OrderStatus.COMPLETED, ordered_at=START + timedelta(days=n)
+            )
             for c in customers
             for n in range(orders_each)
         ]

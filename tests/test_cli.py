@@ -22,7 +22,7 @@ def run(*args: str, database_url: str, timeout: float = 120) -> subprocess.Compl
     [
         ("nosuchdb://somewhere/x", "cannot use database nosuchdb://somewhere/x"),
         ("postgres://root:secret@127.0.0.1:1/crm", "cannot use database postgres://root:***@127.0.0.1:1/crm"),
-        ("sqlite:///no/such/directory/crm.sqlite3", "unable to open database file"),
+        ("sqlite:///no/such/directory/crm.sqlite3", "directory /no/such/directory does not exist"),
     ],
 )
 def test_bad_database_is_a_clear_message_not_a_traceback(url: str, expected: str) -> None:

@@ -124,9 +124,7 @@ query Nested($first: Int!) {
 """
 
 
-async def test_nested_query_statement_count_does_not_grow_with_rows(
-    gql: GraphQLClient, sql: StatementCounter
-) -> None:
+async def test_nested_query_statement_count_does_not_grow_with_rows(gql: GraphQLClient, sql: StatementCounter) -> None:
     await customers_with_orders(100, orders_each=2, lines_each=2)
     counts = {}
     for first in (10, 100):

@@ -23,9 +23,11 @@ async def test_readyz_with_database_and_cache(client: httpx.AsyncClient) -> None
 
 async def test_readyz_degraded_when_cache_unreachable(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url, cache_url="redis://127.0.0.1:1/0"))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            response = await http.get("/readyz")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        response = await http.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "degraded", "database": "ok", "cache": "unreachable"}
 
@@ -72,7 +74,9 @@ async def test_plain_json_for_older_clients(client: httpx.AsyncClient) -> None:
 
 async def test_oversized_body_is_refused(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url, max_body_size=1_000))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            response = await http.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 2_000})
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        response = await http.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 2_000})
     assert response.status_code == 413

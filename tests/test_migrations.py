@@ -42,7 +42,8 @@ def sqlite_schema(path: Path) -> Schema:
         schema: Schema = {"columns": {}, "indexes": {}, "checks": set()}
         for table in tables:
             schema["columns"][table] = sorted(
-                (name, kind.upper(), bool(notnull)) for _, name, kind, notnull, *_ in db.execute(f'PRAGMA table_info("{table}")')
+                (name, kind.upper(), bool(notnull))
+                for _, name, kind, notnull, *_ in db.execute(f'PRAGMA table_info("{table}")')
             )
             indexes = set()
             for _, index, unique, *_ in db.execute(f'PRAGMA index_list("{table}")'):
@@ -163,7 +164,12 @@ def test_non_editable_install_finds_and_applies_migrations(tmp_path: Path) -> No
         "print(crm_graphql.__file__); print(m.__path__[0])"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(target)},
     )
     package_file, migrations_dir = result.stdout.split()
     assert package_file.startswith(str(target))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -24,7 +25,13 @@ def _explain(settings: Settings, exc: BaseException) -> DatabaseUnavailable:
 
 
 # What closing raises for a connection that a malformed or unreachable URL never opened.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, DBConnectionError, OSError, ValueError, KeyError)
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigurationError,
+    DBConnectionError,
+    OSError,
+    ValueError,
+    KeyError,
+)
 
 
 async def migrate(settings: Settings, progress: Callable[[str, str, str], object] | None = None) -> None:
@@ -39,6 +46,18 @@ async def migrate(settings: Settings, progress: Callable[[str, str, str], object
         await _close()
 
 
+def _check_sqlite_directory(settings: Settings) -> None:
+    # aiosqlite reports a failed open from its worker thread, after the event loop may be gone:
+    # catch the common case (a missing directory) before connecting.
+    if not settings.database_url.startswith("sqlite://"):
+        return
+    path = settings.database_url.removeprefix("sqlite://").split("?", 1)[0]
+    if path != ":memory:" and not Path(path).parent.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot use database {settings.database_url}: directory {Path(path).parent} does not exist"
+        )
+
+
 async def _close() -> None:
     # Closing builds any connection not yet made, so a bad URL fails here again: it was reported already.
     with suppress(*CONNECTION_ERRORS):
@@ -49,12 +68,14 @@ async def pending_migrations(config: dict[str, Any]) -> list[Any]:
     """Migration writers for model changes that no migration file covers yet."""
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
+        assert ctx.apps is not None  # set by init()
         return await MigrationAutodetector(ctx.apps, config["apps"]).changes()
 
 
 @asynccontextmanager
 async def connected(settings: Settings) -> AsyncIterator[None]:
     """Open the ORM on the configured database for a command-line task."""
+    _check_sqlite_directory(settings)
     try:
         await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
         await Tortoise.get_connection("default").execute_query("SELECT 1")

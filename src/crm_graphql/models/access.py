@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from tortoise import fields
 
 from crm_graphql.models.base import SyncedRecord
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     SALES_REP = "sales_rep"
     SUPPORT_AGENT = "support_agent"

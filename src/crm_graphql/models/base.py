@@ -22,7 +22,9 @@ class Record(Model):
 class SyncedRecord(Record):
     """A record a partner system may also hold, matched by its `external_id`."""
 
-    external_id = fields.CharField(max_length=100, null=True, unique=True, description="Identifier in a partner system.")
+    external_id = fields.CharField(
+        max_length=100, null=True, unique=True, description="Identifier in a partner system."
+    )
 
     class Meta:
         abstract = True

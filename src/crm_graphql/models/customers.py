@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
 from crm_graphql.models.base import SyncedRecord
 
+if TYPE_CHECKING:
+    from crm_graphql.models.access import User
 
-class Segment(str, Enum):
+
+class Segment(StrEnum):
     CONSUMER = "consumer"
     SMALL_BUSINESS = "small_business"
     ENTERPRISE = "enterprise"
@@ -23,9 +27,10 @@ class Customer(SyncedRecord):
     phone = fields.CharField(max_length=32, null=True, db_index=True)
     address = fields.CharField(max_length=500, null=True)
     segment = fields.CharEnumField(Segment, max_length=20, db_index=True)
-    owner = fields.ForeignKeyField(
+    owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="owned_customers", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    owner_id: int | None
 
     class Meta:
         table = "customers"

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
 from crm_graphql.models.base import Record, SyncedRecord
 
+if TYPE_CHECKING:
+    from crm_graphql.models.customers import Customer
 
-class Channel(str, Enum):
+
+class Channel(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     EVENT = "event"
@@ -20,7 +24,7 @@ class Channel(str, Enum):
     DIRECT_MAIL = "direct_mail"
 
 
-class CampaignStatus(str, Enum):
+class CampaignStatus(StrEnum):
     PLANNED = "planned"
     ACTIVE = "active"
     COMPLETED = "completed"
@@ -43,7 +47,7 @@ class Campaign(SyncedRecord):
         ]
 
 
-class MemberStatus(str, Enum):
+class MemberStatus(StrEnum):
     TARGETED = "targeted"
     CONTACTED = "contacted"
     RESPONDED = "responded"
@@ -51,10 +55,14 @@ class MemberStatus(str, Enum):
 
 
 class CampaignMember(Record):
-    campaign = fields.ForeignKeyField("models.Campaign", related_name="members", on_delete=fields.CASCADE, db_index=True)
-    customer = fields.ForeignKeyField(
+    campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="members", on_delete=fields.CASCADE, db_index=True
+    )
+    campaign_id: int
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "models.Customer", related_name="campaign_memberships", on_delete=fields.RESTRICT, db_index=True
     )
+    customer_id: int
     status = fields.CharEnumField(MemberStatus, max_length=20, default=MemberStatus.TARGETED, db_index=True)
     responded_at = fields.DatetimeField(null=True)
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
 from crm_graphql.models.base import SyncedRecord
 
+if TYPE_CHECKING:
+    from crm_graphql.models.access import User
+    from crm_graphql.models.customers import Customer
 
-class VisitStatus(str, Enum):
+
+class VisitStatus(StrEnum):
     PLANNED = "planned"
     DONE = "done"
     CANCELLED = "cancelled"
@@ -18,8 +23,14 @@ class VisitStatus(str, Enum):
 
 
 class Visit(SyncedRecord):
-    customer = fields.ForeignKeyField("models.Customer", related_name="visits", on_delete=fields.RESTRICT, db_index=True)
-    rep = fields.ForeignKeyField("models.User", related_name="visits", on_delete=fields.RESTRICT, db_index=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="visits", on_delete=fields.RESTRICT, db_index=True
+    )
+    customer_id: int
+    rep: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="visits", on_delete=fields.RESTRICT, db_index=True
+    )
+    rep_id: int
     scheduled_at = fields.DatetimeField(db_index=True)
     duration_minutes = fields.IntField(default=60)
     purpose = fields.CharField(max_length=200)
@@ -33,13 +44,13 @@ class Visit(SyncedRecord):
         ]
 
 
-class TicketKind(str, Enum):
+class TicketKind(StrEnum):
     CONSULTATION = "consultation"
     FEEDBACK = "feedback"
     COMPLAINT = "complaint"
 
 
-class TicketStatus(str, Enum):
+class TicketStatus(StrEnum):
     NEW = "new"
     OPEN = "open"
     PENDING = "pending"
@@ -47,7 +58,7 @@ class TicketStatus(str, Enum):
     CLOSED = "closed"
 
 
-class TicketPriority(str, Enum):
+class TicketPriority(StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
@@ -55,15 +66,19 @@ class TicketPriority(str, Enum):
 
 
 class Ticket(SyncedRecord):
-    customer = fields.ForeignKeyField("models.Customer", related_name="tickets", on_delete=fields.RESTRICT, db_index=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="tickets", on_delete=fields.RESTRICT, db_index=True
+    )
+    customer_id: int
     kind = fields.CharEnumField(TicketKind, max_length=20, db_index=True)
     subject = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TicketStatus, max_length=20, default=TicketStatus.NEW, db_index=True)
     priority = fields.CharEnumField(TicketPriority, max_length=20, default=TicketPriority.NORMAL, db_index=True)
-    assignee = fields.ForeignKeyField(
+    assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    assignee_id: int | None
     opened_at = fields.DatetimeField(db_index=True)
     first_response_at = fields.DatetimeField(null=True)
     resolved_at = fields.DatetimeField(null=True)
@@ -73,5 +88,7 @@ class Ticket(SyncedRecord):
     class Meta:
         table = "tickets"
         constraints = [
-            CheckConstraint(check="satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="ck_tickets_satisfaction"),
+            CheckConstraint(
+                check="satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="ck_tickets_satisfaction"
+            ),
         ]

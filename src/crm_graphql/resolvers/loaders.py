@@ -41,7 +41,8 @@ async def _pages_by_parent(
         f'WHERE "row_number_" <= {int(request.limit) + 1} ORDER BY "{parent_column}", "row_number_"'
     )
     grouped: dict[int, list[Model]] = defaultdict(list)
-    for row in await model.raw(sql) if request.limit else []:
+    rows: list[Model] = await model.raw(sql) if request.limit else []
+    for row in rows:
         grouped[getattr(row, parent_column)].append(row)
     return [Page.from_window(grouped.get(i, []), request) for i in parent_ids]
 
@@ -73,7 +74,9 @@ class Loaders:
         """Live rows of `model` by primary key (None where missing or deleted)."""
         return self._get(("id", model), lambda ids: _rows_by_id(model, ids))
 
-    def page_by_parent(self, model: type[Model], parent_column: str, request: PageRequest) -> DataLoader[int, Page[Any]]:
+    def page_by_parent(
+        self, model: type[Model], parent_column: str, request: PageRequest
+    ) -> DataLoader[int, Page[Any]]:
         """A page of `model` rows for each parent id, for one set of paging arguments."""
         return self._get(
             ("page", model, parent_column, request),

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from crm_graphql import models
-from crm_graphql.context import Info
-from crm_graphql.schema.common import After, Before, Connection, First, Last, ModelNode, child_connection, load_one
+from crm_graphql.schema.connections import connection
+from crm_graphql.schema.enums import Segment
+from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
     from crm_graphql.schema.access import User
     from crm_graphql.schema.marketing import CampaignMember
     from crm_graphql.schema.sales import Order, OrderLine
     from crm_graphql.schema.service import Ticket, Visit
-
-Segment = strawberry.enum(models.Segment, name="Segment", description="The market segment a customer belongs to.")
 
 
 @strawberry.type(description="A person or organisation that buys from us: the centre of the CRM graph.")
@@ -35,41 +34,36 @@ class Customer(ModelNode):
     created_at: datetime = strawberry.field(description="When the customer was added.")
     updated_at: datetime = strawberry.field(description="When the customer was last changed.")
 
-    @strawberry.field(description="The sales rep who owns this customer, if any.")
-    async def owner(self, info: Info) -> Annotated[User, strawberry.lazy("crm_graphql.schema.access")] | None:
-        return await load_one(info, models.User, self.owner_id)
-
-    @strawberry.field(description="This customer's sales orders, oldest first.")
-    async def orders(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[Annotated[Order, strawberry.lazy("crm_graphql.schema.sales")]]:
-        return child_connection(
-            info, models.Order, "customer_id", self.pk, first=first, after=after, last=last, before=before
-        )
-
-    @strawberry.field(description="Sales rep visits to this customer, planned and done, oldest first.")
-    async def visits(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[Annotated[Visit, strawberry.lazy("crm_graphql.schema.service")]]:
-        return child_connection(
-            info, models.Visit, "customer_id", self.pk, first=first, after=after, last=last, before=before
-        )
-
-    @strawberry.field(description="Customer-service tickets this customer opened, oldest first.")
-    async def tickets(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[Annotated[Ticket, strawberry.lazy("crm_graphql.schema.service")]]:
-        return child_connection(
-            info, models.Ticket, "customer_id", self.pk, first=first, after=after, last=last, before=before
-        )
-
-    @strawberry.field(description="The marketing campaigns this customer is a member of, with their response.")
-    async def campaign_memberships(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[Annotated[CampaignMember, strawberry.lazy("crm_graphql.schema.marketing")]]:
-        return child_connection(
-            info, models.CampaignMember, "customer_id", self.pk, first=first, after=after, last=last, before=before
-        )
+    owner = related(
+        models.User,
+        "owner_id",
+        Annotated["User", strawberry.lazy("crm_graphql.schema.access")] | None,
+        "The sales rep who owns this customer, if any.",
+    )
+    orders = connection(
+        models.Order,
+        Annotated["Order", strawberry.lazy("crm_graphql.schema.sales")],
+        "This customer's sales orders, oldest first.",
+        parent_column="customer_id",
+    )
+    visits = connection(
+        models.Visit,
+        Annotated["Visit", strawberry.lazy("crm_graphql.schema.service")],
+        "Sales rep visits to this customer, planned and done, oldest first.",
+        parent_column="customer_id",
+    )
+    tickets = connection(
+        models.Ticket,
+        Annotated["Ticket", strawberry.lazy("crm_graphql.schema.service")],
+        "Customer-service tickets this customer opened, oldest first.",
+        parent_column="customer_id",
+    )
+    campaign_memberships = connection(
+        models.CampaignMember,
+        Annotated["CampaignMember", strawberry.lazy("crm_graphql.schema.marketing")],
+        "The marketing campaigns this customer is a member of, with their response.",
+        parent_column="customer_id",
+    )
 
 
 @strawberry.type(description="Something we sell, identified by its SKU.")
@@ -85,10 +79,9 @@ class Product(ModelNode):
     created_at: datetime = strawberry.field(description="When the product was added.")
     updated_at: datetime = strawberry.field(description="When the product was last changed.")
 
-    @strawberry.field(description="Order lines that sold this product, oldest first.")
-    async def order_lines(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[Annotated[OrderLine, strawberry.lazy("crm_graphql.schema.sales")]]:
-        return child_connection(
-            info, models.OrderLine, "product_id", self.pk, first=first, after=after, last=last, before=before
-        )
+    order_lines = connection(
+        models.OrderLine,
+        Annotated["OrderLine", strawberry.lazy("crm_graphql.schema.sales")],
+        "Order lines that sold this product, oldest first.",
+        parent_column="product_id",
+    )

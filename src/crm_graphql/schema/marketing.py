@@ -9,22 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from crm_graphql import models
-from crm_graphql.context import Info
-from crm_graphql.schema.common import After, Before, Connection, First, Last, ModelNode, child_connection, load_one
+from crm_graphql.schema.connections import connection
+from crm_graphql.schema.enums import CampaignStatus, Channel, MemberStatus
+from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
     from crm_graphql.schema.customers import Customer
     from crm_graphql.schema.sales import Order
-
-Channel = strawberry.enum(models.Channel, name="Channel", description="How a campaign reaches its members.")
-CampaignStatus = strawberry.enum(
-    models.CampaignStatus, name="CampaignStatus", description="PLANNED → ACTIVE → COMPLETED, or CANCELLED."
-)
-MemberStatus = strawberry.enum(
-    models.MemberStatus,
-    name="MemberStatus",
-    description="How far a member got: TARGETED → CONTACTED → RESPONDED → CONVERTED.",
-)
 
 
 @strawberry.type(description="A marketing campaign: a channel, a budget, a period and the customers it targets.")
@@ -41,21 +32,18 @@ class Campaign(ModelNode):
     created_at: datetime = strawberry.field(description="When the campaign was recorded.")
     updated_at: datetime = strawberry.field(description="When the campaign was last changed.")
 
-    @strawberry.field(description="The customers targeted by the campaign, with how each responded.")
-    async def members(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[CampaignMember]:
-        return child_connection(
-            info, models.CampaignMember, "campaign_id", self.pk, first=first, after=after, last=last, before=before
-        )
-
-    @strawberry.field(description="Orders attributed to this campaign, oldest first.")
-    async def orders(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[Annotated[Order, strawberry.lazy("crm_graphql.schema.sales")]]:
-        return child_connection(
-            info, models.Order, "campaign_id", self.pk, first=first, after=after, last=last, before=before
-        )
+    members = connection(
+        models.CampaignMember,
+        Annotated["CampaignMember", strawberry.lazy("crm_graphql.schema.marketing")],
+        "The customers targeted by the campaign, with how each responded.",
+        parent_column="campaign_id",
+    )
+    orders = connection(
+        models.Order,
+        Annotated["Order", strawberry.lazy("crm_graphql.schema.sales")],
+        "Orders attributed to this campaign, oldest first.",
+        parent_column="campaign_id",
+    )
 
 
 @strawberry.type(description="A customer's membership in a campaign and how they responded.")
@@ -66,10 +54,15 @@ class CampaignMember(ModelNode):
     responded_at: datetime | None = strawberry.field(description="When the member first responded, if they did.")
     created_at: datetime = strawberry.field(description="When the customer was added to the campaign.")
 
-    @strawberry.field(description="The campaign.")
-    async def campaign(self, info: Info) -> Campaign:
-        return await load_one(info, models.Campaign, self.campaign_id)
-
-    @strawberry.field(description="The customer.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("crm_graphql.schema.customers")]:
-        return await load_one(info, models.Customer, self.customer_id)
+    campaign = related(
+        models.Campaign,
+        "campaign_id",
+        Annotated["Campaign", strawberry.lazy("crm_graphql.schema.marketing")],
+        "The campaign.",
+    )
+    customer = related(
+        models.Customer,
+        "customer_id",
+        Annotated["Customer", strawberry.lazy("crm_graphql.schema.customers")],
+        "The customer.",
+    )

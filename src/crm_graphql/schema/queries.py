@@ -7,11 +7,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
+from crm_graphql import models
 from crm_graphql.context import Info
 from crm_graphql.schema.access import User
-from crm_graphql.schema.common import After, Before, Connection, First, Last, ModelNode, load_one, root_connection
+from crm_graphql.schema.connections import connection
 from crm_graphql.schema.customers import Customer, Product
 from crm_graphql.schema.marketing import Campaign
+from crm_graphql.schema.nodes import ModelNode, load_one
 from crm_graphql.schema.sales import Order
 from crm_graphql.schema.service import Ticket, Visit
 
@@ -37,35 +39,30 @@ def _lookup(node_type: type[ModelNode], noun: str) -> Any:
     )
 
 
-def _listing(node_type: type[ModelNode], noun: str) -> Any:
-    async def resolve(
-        info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Any:
-        return root_connection(info, node_type.model, first=first, after=after, last=last, before=before)
-
-    return strawberry.field(
-        resolver=resolve,
-        description=f"All {noun}, oldest first, a page at a time (deleted ones are left out).",
-        graphql_type=Connection[node_type],  # type: ignore[valid-type]
-    )
-
-
 @strawberry.type(description="Everything that can be read from the CRM.")
 class Query:
     node: relay.Node | None = relay.node(description="Any object by its global ID, or null if there is none.")
     nodes: list[relay.Node | None] = relay.node(description="Several objects by their global IDs, in the same order.")
 
     customer = _lookup(Customer, "customer")
-    customers = _listing(Customer, "customers")
+    customers = connection(
+        models.Customer, Customer, "All customers, oldest first, a page at a time (deleted ones are left out)."
+    )
     product = _lookup(Product, "product")
-    products = _listing(Product, "products")
+    products = connection(
+        models.Product, Product, "All products, oldest first, a page at a time (deleted ones are left out)."
+    )
     order = _lookup(Order, "order")
-    orders = _listing(Order, "orders")
+    orders = connection(models.Order, Order, "All orders, oldest first, a page at a time (deleted ones are left out).")
     visit = _lookup(Visit, "visit")
-    visits = _listing(Visit, "visits")
+    visits = connection(models.Visit, Visit, "All visits, oldest first, a page at a time (deleted ones are left out).")
     ticket = _lookup(Ticket, "ticket")
-    tickets = _listing(Ticket, "tickets")
+    tickets = connection(
+        models.Ticket, Ticket, "All tickets, oldest first, a page at a time (deleted ones are left out)."
+    )
     campaign = _lookup(Campaign, "campaign")
-    campaigns = _listing(Campaign, "campaigns")
+    campaigns = connection(
+        models.Campaign, Campaign, "All campaigns, oldest first, a page at a time (deleted ones are left out)."
+    )
     user = _lookup(User, "user")
-    users = _listing(User, "users")
+    users = connection(models.User, User, "All users, oldest first, a page at a time (deleted ones are left out).")

@@ -9,19 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from crm_graphql import models
-from crm_graphql.context import Info
-from crm_graphql.schema.common import After, Before, Connection, First, Last, ModelNode, child_connection, load_one
+from crm_graphql.schema.connections import connection
+from crm_graphql.schema.enums import OrderStatus
+from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
     from crm_graphql.schema.access import User
     from crm_graphql.schema.customers import Customer, Product
     from crm_graphql.schema.marketing import Campaign
-
-OrderStatus = strawberry.enum(
-    models.OrderStatus,
-    name="OrderStatus",
-    description="Where an order is in its life: DRAFT → CONFIRMED → SHIPPED → COMPLETED, or CANCELLED before shipping.",
-)
 
 
 @strawberry.type(description="A sales order: what a customer bought, when, and for how much.")
@@ -37,25 +32,30 @@ class Order(ModelNode):
     created_at: datetime = strawberry.field(description="When the order was recorded.")
     updated_at: datetime = strawberry.field(description="When the order was last changed.")
 
-    @strawberry.field(description="The customer who placed the order.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("crm_graphql.schema.customers")]:
-        return await load_one(info, models.Customer, self.customer_id)
-
-    @strawberry.field(description="The sales rep credited with the order, if any.")
-    async def rep(self, info: Info) -> Annotated[User, strawberry.lazy("crm_graphql.schema.access")] | None:
-        return await load_one(info, models.User, self.rep_id)
-
-    @strawberry.field(description="The marketing campaign the order is attributed to, if any.")
-    async def campaign(self, info: Info) -> Annotated[Campaign, strawberry.lazy("crm_graphql.schema.marketing")] | None:
-        return await load_one(info, models.Campaign, self.campaign_id)
-
-    @strawberry.field(description="The products and quantities on this order.")
-    async def lines(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
-    ) -> Connection[OrderLine]:
-        return child_connection(
-            info, models.OrderLine, "order_id", self.pk, first=first, after=after, last=last, before=before
-        )
+    customer = related(
+        models.Customer,
+        "customer_id",
+        Annotated["Customer", strawberry.lazy("crm_graphql.schema.customers")],
+        "The customer who placed the order.",
+    )
+    rep = related(
+        models.User,
+        "rep_id",
+        Annotated["User", strawberry.lazy("crm_graphql.schema.access")] | None,
+        "The sales rep credited with the order, if any.",
+    )
+    campaign = related(
+        models.Campaign,
+        "campaign_id",
+        Annotated["Campaign", strawberry.lazy("crm_graphql.schema.marketing")] | None,
+        "The marketing campaign the order is attributed to, if any.",
+    )
+    lines = connection(
+        models.OrderLine,
+        Annotated["OrderLine", strawberry.lazy("crm_graphql.schema.sales")],
+        "The products and quantities on this order.",
+        parent_column="order_id",
+    )
 
 
 @strawberry.type(description="One product on an order, with the quantity and the price charged.")
@@ -64,12 +64,17 @@ class OrderLine(ModelNode):
 
     quantity: int = strawberry.field(description="Number of units (at least 1).")
     unit_price: Decimal = strawberry.field(description="Price charged per unit on this order.")
-    line_total: Decimal = strawberry.field(description="quantity × unitPrice.")
+    line_total: Decimal = strawberry.field(description="quantity times unitPrice.")
 
-    @strawberry.field(description="The order this line belongs to.")
-    async def order(self, info: Info) -> Order:
-        return await load_one(info, models.Order, self.order_id)
-
-    @strawberry.field(description="The product sold.")
-    async def product(self, info: Info) -> Annotated[Product, strawberry.lazy("crm_graphql.schema.customers")]:
-        return await load_one(info, models.Product, self.product_id)
+    order = related(
+        models.Order,
+        "order_id",
+        Annotated["Order", strawberry.lazy("crm_graphql.schema.sales")],
+        "The order this line belongs to.",
+    )
+    product = related(
+        models.Product,
+        "product_id",
+        Annotated["Product", strawberry.lazy("crm_graphql.schema.customers")],
+        "The product sold.",
+    )

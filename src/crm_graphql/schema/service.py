@@ -8,25 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from crm_graphql import models
-from crm_graphql.context import Info
-from crm_graphql.schema.common import ModelNode, load_one
+from crm_graphql.schema.enums import TicketKind, TicketPriority, TicketStatus, VisitStatus
+from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
     from crm_graphql.schema.access import User
     from crm_graphql.schema.customers import Customer
 
-VisitStatus = strawberry.enum(
-    models.VisitStatus, name="VisitStatus", description="PLANNED, then DONE, CANCELLED or MISSED."
-)
-TicketKind = strawberry.enum(models.TicketKind, name="TicketKind", description="What the customer contacted us about.")
-TicketStatus = strawberry.enum(
-    models.TicketStatus,
-    name="TicketStatus",
-    description="NEW → OPEN → PENDING (waiting on the customer) ↔ OPEN → RESOLVED → CLOSED.",
-)
-TicketPriority = strawberry.enum(
-    models.TicketPriority, name="TicketPriority", description="Urgency; sets the SLA due time."
-)
+
+CustomerType = Annotated["Customer", strawberry.lazy("crm_graphql.schema.customers")]
+UserType = Annotated["User", strawberry.lazy("crm_graphql.schema.access")]
 
 
 @strawberry.type(description="A sales rep's visit to a customer, planned or done.")
@@ -42,13 +33,8 @@ class Visit(ModelNode):
     created_at: datetime = strawberry.field(description="When the visit was recorded.")
     updated_at: datetime = strawberry.field(description="When the visit was last changed.")
 
-    @strawberry.field(description="The customer visited.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("crm_graphql.schema.customers")]:
-        return await load_one(info, models.Customer, self.customer_id)
-
-    @strawberry.field(description="The sales rep who visits.")
-    async def rep(self, info: Info) -> Annotated[User, strawberry.lazy("crm_graphql.schema.access")] | None:
-        return await load_one(info, models.User, self.rep_id)
+    customer = related(models.Customer, "customer_id", CustomerType, "The customer visited.")
+    rep = related(models.User, "rep_id", UserType | None, "The sales rep who visits.")
 
 
 @strawberry.type(description="A customer-service case: a consultation, feedback or a complaint.")
@@ -69,10 +55,7 @@ class Ticket(ModelNode):
     created_at: datetime = strawberry.field(description="When the ticket was recorded.")
     updated_at: datetime = strawberry.field(description="When the ticket was last changed.")
 
-    @strawberry.field(description="The customer who raised the ticket.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("crm_graphql.schema.customers")]:
-        return await load_one(info, models.Customer, self.customer_id)
-
-    @strawberry.field(description="The support agent working on the ticket, if assigned.")
-    async def assignee(self, info: Info) -> Annotated[User, strawberry.lazy("crm_graphql.schema.access")] | None:
-        return await load_one(info, models.User, self.assignee_id)
+    customer = related(models.Customer, "customer_id", CustomerType, "The customer who raised the ticket.")
+    assignee = related(
+        models.User, "assignee_id", UserType | None, "The support agent working on the ticket, if assigned."
+    )

@@ -1,10 +1,10 @@
-"""Building blocks shared by every domain: nodes backed by models, connections, pagination args."""
+"""Relay connections with keyset cursors, at the root and under a parent row."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -33,32 +33,6 @@ Before = Annotated[
     str | None,
     strawberry.argument(description="Return items before this cursor (a `startCursor` or edge `cursor`)."),
 ]
-
-
-class ModelNode(relay.Node):
-    """A GraphQL node whose values are read straight off a Tortoise model row."""
-
-    model: ClassVar[type[Model]]
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, (cls, cls.model))
-
-    @classmethod
-    def resolve_id(cls, root: Any, *, info: Info) -> str:
-        return str(root.pk)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        keys = []
-        for node_id in node_ids:
-            try:
-                keys.append(int(node_id))
-            except ValueError:
-                keys.append(0)  # no row has id 0: resolves to null like any unknown id
-        return await info.context.loaders.by_id(cls.model).load_many(keys)
 
 
 @strawberry.type(description="One item of a connection, with the cursor that points at it.")
@@ -107,37 +81,21 @@ def page_request(info: Info, first: int | None, after: str | None, last: int | N
         )
 
 
-def root_connection(
-    info: Info, model: type[Model], *, first: int | None, after: str | None, last: int | None, before: str | None
-) -> Connection[Any]:
-    """A top-level connection over every live row of `model`."""
-    queryset = live(model)
-    request = page_request(info, first, after, last, before)
-    return Connection(page_source=lambda: paginate(queryset, request), count_source=queryset.count)
+def connection(model: type[Model], node_type: Any, description: str, *, parent_column: str | None = None) -> Any:
+    """A connection field over the live rows of `model`: all of them at the root, or those whose
+    `parent_column` points at the parent row, batched with every sibling in the request."""
 
+    def resolve(
+        root: Any, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Any]:
+        request = page_request(info, first, after, last, before)
+        if parent_column is None:
+            queryset = live(model)
+            return Connection(page_source=lambda: paginate(queryset, request), count_source=queryset.count)
+        loaders = info.context.loaders
+        return Connection(
+            page_source=lambda: loaders.page_by_parent(model, parent_column, request).load(root.pk),
+            count_source=lambda: loaders.count_by_parent(model, parent_column).load(root.pk),
+        )
 
-def child_connection(
-    info: Info,
-    model: type[Model],
-    parent_column: str,
-    parent_id: int,
-    *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Any]:
-    """The rows of `model` that point at one parent, batched with every sibling in the request."""
-    loaders = info.context.loaders
-    request = page_request(info, first, after, last, before)
-    return Connection(
-        page_source=lambda: loaders.page_by_parent(model, parent_column, request).load(parent_id),
-        count_source=lambda: loaders.count_by_parent(model, parent_column).load(parent_id),
-    )
-
-
-async def load_one(info: Info, model: type[Model], key: int | None) -> Any:
-    """A single related row through the request's loader (None when the key is None or the row is gone)."""
-    if key is None:
-        return None
-    return await info.context.loaders.by_id(model).load(key)
+    return strawberry.field(resolver=resolve, description=description, graphql_type=Connection[node_type])
