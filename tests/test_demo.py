@@ -16,8 +16,19 @@ from tortoise import Tortoise
 from crm_graphql.db import migrate
 from crm_graphql.demo import SeedSummary, seed_demo
 from crm_graphql.models import (
-    Campaign, CampaignMember, Customer, MemberStatus, Order, OrderLine, Product, Role, Ticket, TicketStatus, User,
-    Visit, VisitStatus,
+    Campaign,
+    CampaignMember,
+    Customer,
+    MemberStatus,
+    Order,
+    OrderLine,
+    Product,
+    Role,
+    Ticket,
+    TicketStatus,
+    User,
+    Visit,
+    VisitStatus,
 )
 from crm_graphql.settings import Settings
 
@@ -54,14 +65,20 @@ async def row_counts() -> dict[str, int]:
 
 async def digest() -> str:
     """A fingerprint of the seeded content that does not depend on database ids."""
-    orders = await Order.all().order_by("external_id").values_list(
-        "external_id", "customer__external_id", "campaign__external_id", "status", "ordered_at", "total"
+    orders = (
+        await Order.all()
+        .order_by("external_id")
+        .values_list("external_id", "customer__external_id", "campaign__external_id", "status", "ordered_at", "total")
     )
-    lines = await OrderLine.all().order_by("order__external_id", "product__sku").values_list(
-        "order__external_id", "product__sku", "quantity", "unit_price", "line_total"
+    lines = (
+        await OrderLine.all()
+        .order_by("order__external_id", "product__sku")
+        .values_list("order__external_id", "product__sku", "quantity", "unit_price", "line_total")
     )
     customers = await Customer.all().order_by("external_id").values_list("external_id", "name", "email", "phone")
-    tickets = await Ticket.all().order_by("external_id").values_list("external_id", "status", "opened_at", "resolved_at")
+    tickets = (
+        await Ticket.all().order_by("external_id").values_list("external_id", "status", "opened_at", "resolved_at")
+    )
     return hashlib.sha256(repr((orders, lines, customers, tickets)).encode()).hexdigest()
 
 

@@ -6,16 +6,28 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from pypika_tortoise.analytics import RowNumber
 from strawberry.dataloader import DataLoader
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from crm_graphql.resolvers.pagination import Page, PageRequest
 
 
-def live(model: type[Model]) -> Any:
+def live(model: type[Model]) -> QuerySet[Any]:
     """All rows of `model` that are not soft-deleted."""
     return model.filter(deleted_at__isnull=True)
+
+
+def _parameterized(queryset: QuerySet[Any]) -> tuple[str, list[Any], BaseDBAsyncClient]:
+    # Tortoise cannot select FROM a subquery; build its SQL (with the dialect's placeholders) to wrap it.
+    queryset._choose_db_if_not_chosen()
+    queryset._make_query()
+    sql, params = queryset.query.get_parameterized_sql()
+    return sql, list(params), queryset._db
 
 
 async def _rows_by_id(model: type[Model], ids: Sequence[int]) -> list[Model | None]:
@@ -24,33 +36,37 @@ async def _rows_by_id(model: type[Model], ids: Sequence[int]) -> list[Model | No
 
 
 async def _pages_by_parent(
-    model: type[Model], parent_column: str, request: PageRequest, parent_ids: Sequence[int]
+    model: type[Model], parent_column: str, request: PageRequest, where: Q, parent_ids: Sequence[int]
 ) -> list[Page[Any]]:
-    # One statement for every parent: number each parent's rows in key order, keep limit + 1.
-    table = model._meta.db_table
-    direction = "DESC" if request.backwards else "ASC"
-    where = [
-        f'"{parent_column}" IN ({", ".join(str(int(i)) for i in parent_ids)})',
-        '"deleted_at" IS NULL',
-        *request.where_sql('"id"'),
-    ]
-    sql = (
-        f'SELECT * FROM (SELECT "{table}".*, ROW_NUMBER() OVER '
-        f'(PARTITION BY "{parent_column}" ORDER BY "id" {direction}) AS "row_number_" '
-        f'FROM "{table}" WHERE {" AND ".join(where)}) AS "numbered_" '
-        f'WHERE "row_number_" <= {int(request.limit) + 1} ORDER BY "{parent_column}", "row_number_"'
+    # One statement for every parent: number each parent's rows in page order, keep limit + 1.
+    if not request.limit:
+        return [Page.from_window([], request) for _ in parent_ids]
+    row_number = RowNumber().over(model._meta.basetable[parent_column])
+    for term, direction in request.window_order(model):
+        row_number = row_number.orderby(term, order=direction)
+    numbered = (
+        live(model)
+        .filter(**{f"{parent_column}__in": list(parent_ids)})
+        .filter(where)
+        .filter(request.keyset())
+        .annotate(row_number_=row_number)
+    )
+    sql, params, connection = _parameterized(numbered)
+    wrapped = (
+        f'SELECT * FROM ({sql}) AS "numbered_" WHERE "row_number_" <= {int(request.limit) + 1} '
+        f'ORDER BY "{parent_column}", "row_number_"'
     )
     grouped: dict[int, list[Model]] = defaultdict(list)
-    rows: list[Model] = await model.raw(sql) if request.limit else []
-    for row in rows:
-        grouped[getattr(row, parent_column)].append(row)
+    for row in await connection.execute_query_dict(wrapped, params):
+        grouped[row[parent_column]].append(model._init_from_db(**row))
     return [Page.from_window(grouped.get(i, []), request) for i in parent_ids]
 
 
-async def _counts_by_parent(model: type[Model], parent_column: str, parent_ids: Sequence[int]) -> list[int]:
+async def _counts_by_parent(model: type[Model], parent_column: str, where: Q, parent_ids: Sequence[int]) -> list[int]:
     rows = (
         await live(model)
-        .filter(**{f"{parent_column}__in": parent_ids})
+        .filter(**{f"{parent_column}__in": list(parent_ids)})
+        .filter(where)
         .group_by(parent_column)
         .annotate(count=Count("id"))
         .values(parent_column, "count")
@@ -75,14 +91,20 @@ class Loaders:
         return self._get(("id", model), lambda ids: _rows_by_id(model, ids))
 
     def page_by_parent(
-        self, model: type[Model], parent_column: str, request: PageRequest
+        self, model: type[Model], parent_column: str, request: PageRequest, where: Q, where_key: str
     ) -> DataLoader[int, Page[Any]]:
-        """A page of `model` rows for each parent id, for one set of paging arguments."""
+        """A page of `model` rows for each parent id, for one set of paging and filter arguments.
+
+        `where_key` identifies the filter `where` (Q objects do not compare by value).
+        """
         return self._get(
-            ("page", model, parent_column, request),
-            lambda ids: _pages_by_parent(model, parent_column, request, ids),
+            ("page", model, parent_column, request, where_key),
+            lambda ids: _pages_by_parent(model, parent_column, request, where, ids),
         )
 
-    def count_by_parent(self, model: type[Model], parent_column: str) -> DataLoader[int, int]:
-        """The number of live `model` rows for each parent id."""
-        return self._get(("count", model, parent_column), lambda ids: _counts_by_parent(model, parent_column, ids))
+    def count_by_parent(self, model: type[Model], parent_column: str, where: Q, where_key: str) -> DataLoader[int, int]:
+        """The number of live `model` rows matching `where` for each parent id."""
+        return self._get(
+            ("count", model, parent_column, where_key),
+            lambda ids: _counts_by_parent(model, parent_column, where, ids),
+        )

@@ -11,9 +11,11 @@ from strawberry import relay
 from tortoise.models import Model
 
 from crm_graphql.context import Info
+from crm_graphql.resolvers.filters import compile_filter, spec_key
 from crm_graphql.resolvers.loaders import live
 from crm_graphql.resolvers.pagination import Page, PageRequest, paginate
 from crm_graphql.schema.errors import as_graphql_errors
+from crm_graphql.schema.filters import filter_spec, sort_keys
 
 N = TypeVar("N")
 
@@ -74,28 +76,55 @@ class Connection(Generic[N]):
         return await self.count_source()
 
 
-def page_request(info: Info, first: int | None, after: str | None, last: int | None, before: str | None) -> PageRequest:
-    with as_graphql_errors():
-        return PageRequest.parse(
-            first=first, after=after, last=last, before=before, max_page_size=info.context.settings.max_page_size
-        )
-
-
-def connection(model: type[Model], node_type: Any, description: str, *, parent_column: str | None = None) -> Any:
-    """A connection field over the live rows of `model`: all of them at the root, or those whose
-    `parent_column` points at the parent row, batched with every sibling in the request."""
+def connection(
+    model: type[Model],
+    node_type: Any,
+    description: str,
+    *,
+    filter_type: Any,
+    order_type: Any,
+    parent_column: str | None = None,
+) -> Any:
+    """A connection field over the live rows of `model` that match its `filter`, in `orderBy` order:
+    all of them at the root, or those whose `parent_column` points at the parent row (batched with
+    every sibling in the request)."""
 
     def resolve(
-        root: Any, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+        root: Any,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Any = None,
+        order_by: Any = None,
     ) -> Connection[Any]:
-        request = page_request(info, first, after, last, before)
+        with as_graphql_errors():
+            spec = filter_spec(filter)
+            where = compile_filter(model, spec)
+            request = PageRequest.parse(
+                model,
+                first=first,
+                after=after,
+                last=last,
+                before=before,
+                order=sort_keys(order_by),
+                max_page_size=info.context.settings.max_page_size,
+            )
         if parent_column is None:
-            queryset = live(model)
+            queryset = live(model).filter(where)
             return Connection(page_source=lambda: paginate(queryset, request), count_source=queryset.count)
-        loaders = info.context.loaders
+        loaders, key = info.context.loaders, spec_key(spec)
         return Connection(
-            page_source=lambda: loaders.page_by_parent(model, parent_column, request).load(root.pk),
-            count_source=lambda: loaders.count_by_parent(model, parent_column).load(root.pk),
+            page_source=lambda: loaders.page_by_parent(model, parent_column, request, where, key).load(root.pk),
+            count_source=lambda: loaders.count_by_parent(model, parent_column, where, key).load(root.pk),
         )
 
+    resolve.__annotations__["filter"] = Annotated[
+        filter_type | None, strawberry.argument(description="Only items matching all these conditions.")
+    ]
+    resolve.__annotations__["order_by"] = Annotated[
+        list[order_type] | None,
+        strawberry.argument(description="Sort keys, most significant first (default: by ID, oldest first)."),
+    ]
     return strawberry.field(resolver=resolve, description=description, graphql_type=Connection[node_type])

@@ -9,13 +9,13 @@ from strawberry import relay
 
 from crm_graphql import models
 from crm_graphql.context import Info
-from crm_graphql.schema.access import User
+from crm_graphql.schema.access import User, UserFilter, UserOrder
 from crm_graphql.schema.connections import connection
-from crm_graphql.schema.customers import Customer, Product
-from crm_graphql.schema.marketing import Campaign
+from crm_graphql.schema.customers import Customer, CustomerFilter, CustomerOrder, Product, ProductFilter, ProductOrder
+from crm_graphql.schema.marketing import Campaign, CampaignFilter, CampaignOrder
 from crm_graphql.schema.nodes import ModelNode, load_one
-from crm_graphql.schema.sales import Order
-from crm_graphql.schema.service import Ticket, Visit
+from crm_graphql.schema.sales import Order, OrderFilter, OrderOrder
+from crm_graphql.schema.service import Ticket, TicketFilter, TicketOrder, Visit, VisitFilter, VisitOrder
 
 GlobalIDArgument = Annotated[
     relay.GlobalID, strawberry.argument(description="The object's global ID, as returned in its `id` field.")
@@ -46,23 +46,57 @@ class Query:
 
     customer = _lookup(Customer, "customer")
     customers = connection(
-        models.Customer, Customer, "All customers, oldest first, a page at a time (deleted ones are left out)."
+        models.Customer,
+        Customer,
+        "All customers (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=CustomerFilter,
+        order_type=CustomerOrder,
     )
     product = _lookup(Product, "product")
     products = connection(
-        models.Product, Product, "All products, oldest first, a page at a time (deleted ones are left out)."
+        models.Product,
+        Product,
+        "All products (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=ProductFilter,
+        order_type=ProductOrder,
     )
     order = _lookup(Order, "order")
-    orders = connection(models.Order, Order, "All orders, oldest first, a page at a time (deleted ones are left out).")
+    orders = connection(
+        models.Order,
+        Order,
+        "All orders (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=OrderFilter,
+        order_type=OrderOrder,
+    )
     visit = _lookup(Visit, "visit")
-    visits = connection(models.Visit, Visit, "All visits, oldest first, a page at a time (deleted ones are left out).")
+    visits = connection(
+        models.Visit,
+        Visit,
+        "All visits (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=VisitFilter,
+        order_type=VisitOrder,
+    )
     ticket = _lookup(Ticket, "ticket")
     tickets = connection(
-        models.Ticket, Ticket, "All tickets, oldest first, a page at a time (deleted ones are left out)."
+        models.Ticket,
+        Ticket,
+        "All tickets (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=TicketFilter,
+        order_type=TicketOrder,
     )
     campaign = _lookup(Campaign, "campaign")
     campaigns = connection(
-        models.Campaign, Campaign, "All campaigns, oldest first, a page at a time (deleted ones are left out)."
+        models.Campaign,
+        Campaign,
+        "All campaigns (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=CampaignFilter,
+        order_type=CampaignOrder,
     )
     user = _lookup(User, "user")
-    users = connection(models.User, User, "All users, oldest first, a page at a time (deleted ones are left out).")
+    users = connection(
+        models.User,
+        User,
+        "All users (deleted ones left out), a page at a time; by default oldest first.",
+        filter_type=UserFilter,
+        order_type=UserOrder,
+    )

@@ -1,4 +1,4 @@
-"""Sales rep visits and customer-service tickets."""
+"""Sales rep visits and customer-service tickets: types, filters and sort orders."""
 
 from __future__ import annotations
 
@@ -9,15 +9,44 @@ import strawberry
 
 from crm_graphql import models
 from crm_graphql.schema.enums import TicketKind, TicketPriority, TicketStatus, VisitStatus
+from crm_graphql.schema.filters import (
+    ALL_OF,
+    ANY_OF,
+    NONE_OF,
+    DateTimeFilter,
+    EntityFilter,
+    IDFilter,
+    IntFilter,
+    NullableDateTimeFilter,
+    NullableIntFilter,
+    NullableStringFilter,
+    StringFilter,
+    condition,
+    enum_filter,
+    order_input,
+)
 from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
-    from crm_graphql.schema.access import User
-    from crm_graphql.schema.customers import Customer
+    from crm_graphql.schema.access import User, UserFilter
+    from crm_graphql.schema.customers import Customer, CustomerFilter
 
+CUSTOMERS = "crm_graphql.schema.customers"
+ACCESS = "crm_graphql.schema.access"
+CustomerType = Annotated["Customer", strawberry.lazy(CUSTOMERS)]
+UserType = Annotated["User", strawberry.lazy(ACCESS)]
 
-CustomerType = Annotated["Customer", strawberry.lazy("crm_graphql.schema.customers")]
-UserType = Annotated["User", strawberry.lazy("crm_graphql.schema.access")]
+VisitStatusFilter = enum_filter(VisitStatus)
+TicketKindFilter = enum_filter(TicketKind)
+TicketStatusFilter = enum_filter(TicketStatus)
+TicketPriorityFilter = enum_filter(TicketPriority)
+VisitOrder = order_input(
+    "Visit", {"ID": "id", "SCHEDULED_AT": "scheduled_at", "STATUS": "status", "CREATED_AT": "created_at"}
+)
+TicketOrder = order_input(
+    "Ticket",
+    {"ID": "id", "OPENED_AT": "opened_at", "STATUS": "status", "KIND": "kind", "CREATED_AT": "created_at"},
+)
 
 
 @strawberry.type(description="A sales rep's visit to a customer, planned or done.")
@@ -35,6 +64,30 @@ class Visit(ModelNode):
 
     customer = related(models.Customer, "customer_id", CustomerType, "The customer visited.")
     rep = related(models.User, "rep_id", UserType | None, "The sales rep who visits.")
+
+
+@strawberry.input(description="Conditions on visits; all the conditions given must hold.")
+class VisitFilter(EntityFilter):
+    node_type = "Visit"
+
+    and_: list[VisitFilter] | None = strawberry.field(name="and", default=strawberry.UNSET, description=ALL_OF)
+    or_: list[VisitFilter] | None = strawberry.field(name="or", default=strawberry.UNSET, description=ANY_OF)
+    not_: VisitFilter | None = strawberry.field(name="not", default=strawberry.UNSET, description=NONE_OF)
+    id: IDFilter | None = condition("The visit's ID.")
+    scheduled_at: DateTimeFilter | None = condition("When the visit is scheduled.")
+    duration_minutes: IntFilter | None = condition("The planned length in minutes.")
+    purpose: StringFilter | None = condition("The purpose.")
+    status: VisitStatusFilter | None = condition("The visit's state.")
+    outcome_notes: NullableStringFilter | None = condition("The outcome notes.")
+    external_id: NullableStringFilter | None = condition("The partner system's identifier.")
+    customer: Annotated["CustomerFilter", strawberry.lazy(CUSTOMERS)] | None = condition("The customer matches.")
+    rep: Annotated["UserFilter", strawberry.lazy(ACCESS)] | None = condition("The sales rep matches.")
+
+
+@strawberry.input(description="Conditions on a set of visits related to a row.")
+class VisitRelationFilter:
+    some: VisitFilter | None = condition("At least one related visit matches.")
+    none: VisitFilter | None = condition("No related visit matches.")
 
 
 @strawberry.type(description="A customer-service case: a consultation, feedback or a complaint.")
@@ -56,6 +109,32 @@ class Ticket(ModelNode):
     updated_at: datetime = strawberry.field(description="When the ticket was last changed.")
 
     customer = related(models.Customer, "customer_id", CustomerType, "The customer who raised the ticket.")
-    assignee = related(
-        models.User, "assignee_id", UserType | None, "The support agent working on the ticket, if assigned."
-    )
+    assignee = related(models.User, "assignee_id", UserType | None, "The support agent working on it, if assigned.")
+
+
+@strawberry.input(description="Conditions on tickets; all the conditions given must hold.")
+class TicketFilter(EntityFilter):
+    node_type = "Ticket"
+
+    and_: list[TicketFilter] | None = strawberry.field(name="and", default=strawberry.UNSET, description=ALL_OF)
+    or_: list[TicketFilter] | None = strawberry.field(name="or", default=strawberry.UNSET, description=ANY_OF)
+    not_: TicketFilter | None = strawberry.field(name="not", default=strawberry.UNSET, description=NONE_OF)
+    id: IDFilter | None = condition("The ticket's ID.")
+    kind: TicketKindFilter | None = condition("Consultation, feedback or complaint.")
+    subject: StringFilter | None = condition("The one-line summary.")
+    status: TicketStatusFilter | None = condition("The workflow state, e.g. `{in: [NEW, OPEN, PENDING]}` for open.")
+    priority: TicketPriorityFilter | None = condition("The urgency.")
+    opened_at: DateTimeFilter | None = condition("When the ticket was opened.")
+    first_response_at: NullableDateTimeFilter | None = condition("When an agent first answered.")
+    resolved_at: NullableDateTimeFilter | None = condition("When the ticket was resolved.")
+    due_at: NullableDateTimeFilter | None = condition("The SLA deadline.")
+    satisfaction: NullableIntFilter | None = condition("The customer's rating (1 to 5).")
+    external_id: NullableStringFilter | None = condition("The partner system's identifier.")
+    customer: Annotated["CustomerFilter", strawberry.lazy(CUSTOMERS)] | None = condition("The customer matches.")
+    assignee: Annotated["UserFilter", strawberry.lazy(ACCESS)] | None = condition("The assigned agent matches.")
+
+
+@strawberry.input(description="Conditions on a set of tickets related to a row.")
+class TicketRelationFilter:
+    some: TicketFilter | None = condition("At least one related ticket matches.")
+    none: TicketFilter | None = condition("No related ticket matches.")
