@@ -138,3 +138,27 @@ async def test_nested_query_statement_count_does_not_grow_with_rows(gql: GraphQL
         counts[first] = sql.count
     # customers page + count, owners, orders page + count, lines, products, visit counts, tickets
     assert counts[10] == counts[100] == 9, [s[:90] for s in sql.statements]
+
+
+THREE_LEVELS = """
+query ($first: Int!) {
+  customers(first: $first) {
+    totalCount
+    edges { node { orders(first: 10) { totalCount edges { node { lines { edges { node { product { sku } } } } } } } } }
+  }
+}
+"""
+
+
+async def test_three_level_query_is_one_statement_per_level_plus_counts(
+    gql: GraphQLClient, sql: StatementCounter
+) -> None:
+    await customers_with_orders(100, orders_each=3, lines_each=2)
+    counts = {}
+    for first in (10, 100):
+        sql.reset()
+        data = await gql.data(THREE_LEVELS, {"first": first})
+        assert len(data["customers"]["edges"]) == first
+        counts[first] = sql.count
+    # customers, orders, lines, products: one each; plus the customers and orders counts
+    assert counts == {10: 6, 100: 6}, sql.statements

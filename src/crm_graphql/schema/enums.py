@@ -19,6 +19,7 @@ from crm_graphql.models import (
     TicketStatus,
     VisitStatus,
 )
+from crm_graphql.resolvers.reports import ReportPeriod, SalesDimension
 
 DESCRIPTIONS = {
     Role: "What a user does in the CRM; decides what they may see and change.",
@@ -31,6 +32,9 @@ DESCRIPTIONS = {
     Channel: "How a campaign reaches its members.",
     CampaignStatus: "PLANNED → ACTIVE → COMPLETED, or CANCELLED.",
     MemberStatus: "How far a member got: TARGETED → CONTACTED → RESPONDED → CONVERTED.",
+    ReportPeriod: "How report rows are grouped in time: by UTC day, ISO week (Monday to Sunday) or calendar month.",
+    SalesDimension: "What sales are grouped by: the order's sales rep, the product sold, the customer's segment, "
+    "or the campaign the order is attributed to.",
 }
 
 for enum_class, description in DESCRIPTIONS.items():
@@ -41,7 +45,9 @@ __all__ = [
     "Channel",
     "MemberStatus",
     "OrderStatus",
+    "ReportPeriod",
     "Role",
+    "SalesDimension",
     "Segment",
     "TicketKind",
     "TicketPriority",

@@ -14,6 +14,7 @@ from crm_graphql.schema.connections import connection
 from crm_graphql.schema.customers import Customer, CustomerFilter, CustomerOrder, Product, ProductFilter, ProductOrder
 from crm_graphql.schema.marketing import Campaign, CampaignFilter, CampaignOrder
 from crm_graphql.schema.nodes import ModelNode, load_one
+from crm_graphql.schema.reports import ReportsQuery
 from crm_graphql.schema.sales import Order, OrderFilter, OrderOrder
 from crm_graphql.schema.service import Ticket, TicketFilter, TicketOrder, Visit, VisitFilter, VisitOrder
 
@@ -40,7 +41,7 @@ def _lookup(node_type: type[ModelNode], noun: str) -> Any:
 
 
 @strawberry.type(description="Everything that can be read from the CRM.")
-class Query:
+class Query(ReportsQuery):
     node: relay.Node | None = relay.node(description="Any object by its global ID, or null if there is none.")
     nodes: list[relay.Node | None] = relay.node(description="Several objects by their global IDs, in the same order.")
 
