@@ -175,3 +175,4 @@ def test_non_editable_install_finds_and_applies_migrations(tmp_path: Path) -> No
     assert package_file.startswith(str(target))
     assert migrations_dir.startswith(str(target))
     assert sqlite_schema(tmp_path / "installed.sqlite3")["checks"] == CHECK_CONSTRAINTS
+    assert (target / "crm_graphql" / "static" / "graphiql" / "graphiql.min.js").is_file()
