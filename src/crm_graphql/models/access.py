@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from tortoise import fields
 
-from crm_graphql.models.base import SyncedRecord
+from crm_graphql.models.base import Record, SyncedRecord
 
 
 class Role(StrEnum):
@@ -25,3 +25,22 @@ class User(SyncedRecord):
 
     class Meta:
         table = "users"
+
+
+class ApiKey(Record):
+    """A credential for a partner system or service account. Only a hash of the secret is stored."""
+
+    name = fields.CharField(max_length=200)
+    prefix = fields.CharField(max_length=16, unique=True, description="Public first part of the key, to identify it.")
+    secret_hash = fields.CharField(max_length=64, description="SHA-256 of the whole key, hex.")
+    scopes: fields.Field[list[str]] = fields.JSONField(default=list)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="api_keys", on_delete=fields.RESTRICT, db_index=True
+    )
+    user_id: int
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_keys"
