@@ -20,8 +20,12 @@ import pytest
 import redis
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from crm_graphql import models
 from crm_graphql.app import create_app
 from crm_graphql.db import migrate
+from crm_graphql.models import Role
+from crm_graphql.resolvers.auth import create_api_key
+from crm_graphql.resolvers.policy import ALL_SCOPES
 from crm_graphql.settings import Settings
 
 POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL", "postgres://root@127.0.0.1:5432/test")
@@ -159,10 +163,25 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
         yield application
 
 
+async def make_key(role: Role, scopes: Any = None, *, email: str | None = None) -> str:
+    """A user of `role` and an API key of theirs (all scopes unless given); returns the key."""
+    user = await models.User.create(
+        name=f"Test {role.value}", email=email or f"{role.value}.{uuid.uuid4().hex[:6]}@example.com", role=role
+    )
+    _, plaintext = await create_api_key(user, "tests", ALL_SCOPES if scopes is None else scopes)
+    return plaintext
+
+
+def client_for(app: Any, key: str | None) -> httpx.AsyncClient:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers)
+
+
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    """An HTTP client authenticated as an admin's API key with every scope."""
+    async with client_for(app, await make_key(Role.ADMIN, email="admin@example.com")) as http:
+        await http.post("/graphql", json={"query": "{ __typename }"})  # records the key's first use
         yield http
 
 

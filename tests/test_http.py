@@ -45,7 +45,7 @@ async def test_query_by_get(client: httpx.AsyncClient) -> None:
     await models.User.create(name="Ana Rep", email="ana@example.com", role=models.Role.SALES_REP)
     response = await client.get("/graphql", params={"query": "{ users { totalCount } }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"users": {"totalCount": 1}}}
+    assert response.json() == {"data": {"users": {"totalCount": 2}}}  # Ana and the test client's admin
 
 
 async def test_mutation_by_get_is_refused(client: httpx.AsyncClient) -> None:

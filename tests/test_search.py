@@ -9,13 +9,15 @@ from tortoise import Tortoise
 
 from crm_graphql import models
 from crm_graphql.resolvers.filters import compile_filter
+from crm_graphql.resolvers.policy import Viewer
 from crm_graphql.settings import Settings
 
 
 async def search_plan(url: str) -> str:
     await Tortoise.init(config=Settings(database_url=url).tortoise_config())
     try:
-        sql = models.Customer.filter(compile_filter(models.Customer, {"search": "anna"})).sql(params_inline=True)
+        admin = Viewer(user_id=1, role=models.Role.ADMIN)
+        sql = models.Customer.filter(compile_filter(admin, models.Customer, {"search": "anna"})).sql(params_inline=True)
     finally:
         await Tortoise.close_connections()
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://"))

@@ -1,4 +1,4 @@
-"""The `crm-graphql` command: serve, migrate, seed, makemigrations, export-schema."""
+"""The `crm-graphql` command: serve, migrate, seed, users, keys, token, makemigrations, export-schema."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 
 from crm_graphql.db import DatabaseUnavailable, connected, migrate, pending_migrations
+from crm_graphql.models import Role
+from crm_graphql.resolvers.accounts import active_user, create_key_for, create_user, fresh_demo_key, revoke_key
+from crm_graphql.resolvers.auth import issue_token
+from crm_graphql.resolvers.errors import DomainError
 from crm_graphql.settings import Settings
 
 DEFAULT_DEMO_CUSTOMERS = 300
@@ -59,12 +64,20 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _demo_key(settings: Settings) -> None:
+    async with connected(settings):
+        admin, key = await fresh_demo_key()
+    print(f"Demo API key for {admin.name} (admin), valid until the next `serve --demo`:\n  {key}")
+    print(f'In GraphiQL, open "Headers" and paste: {{"Authorization": "Bearer {key}"}}')
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     asyncio.run(_migrate(settings))
     if args.demo:
         asyncio.run(_seed(settings, DEFAULT_DEMO_CUSTOMERS))
+        asyncio.run(_demo_key(settings))
     print(f"Serving GraphQL (and GraphiQL in a browser) at http://{args.host}:{args.port}/graphql")
     uvicorn.run(
         "crm_graphql.app:create_app",
@@ -74,6 +87,52 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         log_level="info",
     )
+    return 0
+
+
+async def _in_database(settings: Settings, work: Callable[[], Awaitable[str]]) -> None:
+    async with connected(settings):
+        print(await work())
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> str:
+        user = await create_user(args.name, args.email, Role(args.role))
+        return f"Created user {user.pk}: {user.name} <{user.email}> ({user.role.name})."
+
+    asyncio.run(_in_database(settings, work))
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    expires = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
+
+    async def work() -> str:
+        key, plaintext = await create_key_for(args.email, args.name, args.scope, expires_at=expires)
+        return f"API key {key.prefix} ({', '.join(key.scopes)}). Shown once, store it now:\n{plaintext}"
+
+    asyncio.run(_in_database(settings, work))
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> str:
+        key = await revoke_key(args.prefix)
+        return f"Revoked API key {key.prefix} ({key.name})."
+
+    asyncio.run(_in_database(settings, work))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.secret_key:
+        return _fail("set CRM_SECRET_KEY (a long random string shared by every server) to issue tokens")
+    secret_key = settings.secret_key
+
+    async def work() -> str:
+        return issue_token(await active_user(args.email), secret_key, timedelta(hours=args.hours))
+
+    asyncio.run(_in_database(settings, work))
     return 0
 
 
@@ -115,6 +174,31 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--customers", type=int, default=DEFAULT_DEMO_CUSTOMERS, help="number of customers")
     seed.set_defaults(handler=cmd_seed)
 
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    users_create = users.add_parser("create", help="add a user")
+    users_create.add_argument("--name", required=True)
+    users_create.add_argument("--email", required=True)
+    users_create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    users_create.set_defaults(handler=cmd_users_create)
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    keys_create = keys.add_parser("create", help="issue an API key for a user (printed once)")
+    keys_create.add_argument("--email", required=True, help="the owning user")
+    keys_create.add_argument("--name", required=True, help="what the key is for, e.g. 'ERP sync'")
+    keys_create.add_argument(
+        "--scope", action="append", help="e.g. customers:read, orders:write, pii:read (repeat; default: the role's)"
+    )
+    keys_create.add_argument("--expires-days", type=int, help="days until the key expires (default: never)")
+    keys_create.set_defaults(handler=cmd_keys_create)
+    keys_revoke = keys.add_parser("revoke", help="revoke an API key")
+    keys_revoke.add_argument("--prefix", required=True, help="the key's prefix, e.g. 1a2b3c4d")
+    keys_revoke.set_defaults(handler=cmd_keys_revoke)
+
+    token = commands.add_parser("token", help="issue a signed bearer token for a person")
+    token.add_argument("--email", required=True)
+    token.add_argument("--hours", type=int, default=12, help="validity (default: %(default)s)")
+    token.set_defaults(handler=cmd_token)
+
     makemigrations = commands.add_parser("makemigrations", help="write a migration for model changes")
     makemigrations.add_argument("--name", help="migration name suffix, e.g. add_customer_vat_id")
     makemigrations.set_defaults(handler=cmd_makemigrations)
@@ -130,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = Settings.from_env()
         code = args.handler(args, settings)
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, DomainError) as exc:
         code = _fail(str(exc))
     except KeyboardInterrupt:
         code = 130

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 
 from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.loaders import Loaders
+from crm_graphql.resolvers.policy import Viewer
 from crm_graphql.settings import Settings
 
 
@@ -20,7 +21,11 @@ class Context:
     response: Response | WebSocket | None
     settings: Settings
     cache: Cache
-    loaders: Loaders = field(default_factory=Loaders)
+    viewer: Viewer | None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.viewer)
 
 
 Info = strawberry.Info[Context, None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -14,6 +14,7 @@ from strawberry.types.unset import UNSET
 
 from crm_graphql.context import Context
 from crm_graphql.graphiql import graphiql_page
+from crm_graphql.resolvers.auth import AuthenticationFailed, authenticate
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -39,10 +40,17 @@ def prefers_graphql_response_json(accept: str | None) -> bool:
     return best == GRAPHQL_RESPONSE_JSON
 
 
+def unauthorized(message: str) -> JSONResponse:
+    """Refused credentials: 401 with a GraphQL-shaped body, so clients can show the reason."""
+    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    return JSONResponse(body, status_code=401, headers={"www-authenticate": 'Bearer realm="crm-graphql"'})
+
+
 class CRMGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
-        return Context(request=request, response=response, settings=state.settings, cache=state.cache)
+        viewer = getattr(request.state, "viewer", None)
+        return Context(request=request, response=response, settings=state.settings, cache=state.cache, viewer=viewer)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_page())
@@ -56,6 +64,13 @@ class CRMGraphQL(GraphQL[Context, None]):
         return payload
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+        if isinstance(request, Request):
+            try:
+                request.state.viewer = await authenticate(
+                    request.headers.get("authorization"), request.app.state.settings.secret_key
+                )
+            except AuthenticationFailed as exc:
+                return unauthorized(exc.message)
         response = await super().run(request, context=context, root_value=root_value)
         if (
             isinstance(request, Request)

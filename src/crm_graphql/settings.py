@@ -22,6 +22,9 @@ class Settings:
     cache_ttl: int = 300
     max_body_size: int = 1_000_000
     max_page_size: int = 100
+    secret_key: str | None = None
+    token_ttl_hours: int = 12
+    introspection: bool = True
     debug: bool = False
 
     @classmethod
@@ -33,6 +36,9 @@ class Settings:
             cache_ttl=config("CRM_CACHE_TTL", cast=int, default=300),
             max_body_size=config("CRM_MAX_BODY_SIZE", cast=int, default=1_000_000),
             max_page_size=config("CRM_MAX_PAGE_SIZE", cast=int, default=100),
+            secret_key=config("CRM_SECRET_KEY", default=None),
+            token_ttl_hours=config("CRM_TOKEN_TTL_HOURS", cast=int, default=12),
+            introspection=config("CRM_INTROSPECTION", cast=bool, default=True),
             debug=config("CRM_DEBUG", cast=bool, default=False),
         )
 

@@ -17,7 +17,7 @@ from tortoise.models import Model
 
 from crm_graphql.models import Customer
 from crm_graphql.resolvers.errors import InvalidArgument
-from crm_graphql.resolvers.loaders import live
+from crm_graphql.resolvers.policy import PII_FIELDS, Viewer, require_pii, visible
 
 LOOKUPS = {
     "eq": "",
@@ -44,36 +44,43 @@ def spec_key(spec: Mapping[str, Any] | None) -> str:
     return json.dumps(spec or {}, sort_keys=True, default=str)
 
 
-def compile_filter(model: type[Model], spec: Mapping[str, Any] | None) -> Q:
-    """The condition `spec` puts on rows of `model` (an empty Q for no spec)."""
+def compile_filter(viewer: Viewer, model: type[Model], spec: Mapping[str, Any] | None) -> Q:
+    """The condition `spec` puts on rows of `model` (an empty Q for no spec).
+
+    Related rows are those the viewer may see, and conditions on personal data need `pii:read`:
+    a filter never reveals what the viewer could not read.
+    """
     counter = [0]
-    return _compile(model, spec or {}, counter)
+    return _compile(viewer, model, spec or {}, counter)
 
 
-def _compile(model: type[Model], spec: Mapping[str, Any], counter: list[int]) -> Q:
+def _compile(viewer: Viewer, model: type[Model], spec: Mapping[str, Any], counter: list[int]) -> Q:
     parts: list[Q] = []
     meta = model._meta
     for key, value in spec.items():
         counter[0] += 1
         if counter[0] > MAX_CONDITIONS:
             raise InvalidArgument("filter", f"has more than {MAX_CONDITIONS} conditions")
+        if key in PII_FIELDS.get(model, ()):
+            require_pii(viewer, f"filter.{key}")
         if key == "and_":
-            parts.extend(_compile(model, item, counter) for item in value)
+            parts.extend(_compile(viewer, model, item, counter) for item in value)
         elif key == "or_":
-            parts.append(Q(*(_compile(model, item, counter) for item in value), join_type=Q.OR))
+            parts.append(Q(*(_compile(viewer, model, item, counter) for item in value), join_type=Q.OR))
         elif key == "not_":
-            parts.append(~_compile(model, value, counter))
+            parts.append(~_compile(viewer, model, value, counter))
         elif key == "search":
             parts.append(_search(model, value))
         elif key in meta.fk_fields:
             target = meta.fields_map[key].related_model
-            rows = Subquery(live(target).filter(_compile(target, value, counter)).values("id"))
+            rows = Subquery(visible(viewer, target).filter(_compile(viewer, target, value, counter)).values("id"))
             parts.append(Q(**{f"{key}_id__in": rows}))
         elif key in meta.backward_fk_fields:
             relation = meta.fields_map[key]
             target, column = relation.related_model, relation.relation_source_field
             for quantifier, condition in value.items():
-                rows = Subquery(live(target).filter(_compile(target, condition, counter)).values(column))
+                matching = visible(viewer, target).filter(_compile(viewer, target, condition, counter))
+                rows = Subquery(matching.values(column))
                 parts.append(Q(id__in=rows) if quantifier == "some" else ~Q(id__in=rows))
         else:
             parts.extend(_field_conditions(key, value))

@@ -15,11 +15,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from crm_graphql.resolvers.pagination import Page, PageRequest
-
-
-def live(model: type[Model]) -> QuerySet[Any]:
-    """All rows of `model` that are not soft-deleted."""
-    return model.filter(deleted_at__isnull=True)
+from crm_graphql.resolvers.policy import Viewer, scoped
 
 
 def _parameterized(queryset: QuerySet[Any]) -> tuple[str, list[Any], BaseDBAsyncClient]:
@@ -30,13 +26,13 @@ def _parameterized(queryset: QuerySet[Any]) -> tuple[str, list[Any], BaseDBAsync
     return sql, list(params), queryset._db
 
 
-async def _rows_by_id(model: type[Model], ids: Sequence[int]) -> list[Model | None]:
-    found = {row.pk: row for row in await live(model).filter(id__in=ids)}
+async def _rows_by_id(viewer: Viewer, model: type[Model], ids: Sequence[int]) -> list[Model | None]:
+    found = {row.pk: row for row in await scoped(viewer, model).filter(id__in=ids)}
     return [found.get(i) for i in ids]
 
 
 async def _pages_by_parent(
-    model: type[Model], parent_column: str, request: PageRequest, where: Q, parent_ids: Sequence[int]
+    viewer: Viewer, model: type[Model], parent_column: str, request: PageRequest, where: Q, parent_ids: Sequence[int]
 ) -> list[Page[Any]]:
     # One statement for every parent: number each parent's rows in page order, keep limit + 1.
     if not request.limit:
@@ -45,7 +41,7 @@ async def _pages_by_parent(
     for term, direction in request.window_order(model):
         row_number = row_number.orderby(term, order=direction)
     numbered = (
-        live(model)
+        scoped(viewer, model)
         .filter(**{f"{parent_column}__in": list(parent_ids)})
         .filter(where)
         .filter(request.keyset())
@@ -62,9 +58,11 @@ async def _pages_by_parent(
     return [Page.from_window(grouped.get(i, []), request) for i in parent_ids]
 
 
-async def _counts_by_parent(model: type[Model], parent_column: str, where: Q, parent_ids: Sequence[int]) -> list[int]:
+async def _counts_by_parent(
+    viewer: Viewer, model: type[Model], parent_column: str, where: Q, parent_ids: Sequence[int]
+) -> list[int]:
     rows = (
-        await live(model)
+        await scoped(viewer, model)
         .filter(**{f"{parent_column}__in": list(parent_ids)})
         .filter(where)
         .group_by(parent_column)
@@ -76,10 +74,17 @@ async def _counts_by_parent(model: type[Model], parent_column: str, where: Q, pa
 
 
 class Loaders:
-    """The loaders of one request; never shared across requests, so nothing leaks between callers."""
+    """The loaders of one request, within its viewer's row scope; never shared across requests, so
+    nothing leaks between callers. Callers check entity access (`policy.require`) first."""
 
-    def __init__(self) -> None:
+    def __init__(self, viewer: Viewer | None) -> None:
+        self._viewer = viewer
         self._loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = {}
+
+    @property
+    def viewer(self) -> Viewer:
+        assert self._viewer is not None, "check access with policy.require() before loading"
+        return self._viewer
 
     def _get(self, key: tuple[Any, ...], load: Any) -> DataLoader[Any, Any]:
         if key not in self._loaders:
@@ -88,7 +93,7 @@ class Loaders:
 
     def by_id(self, model: type[Model]) -> DataLoader[int, Any]:
         """Live rows of `model` by primary key (None where missing or deleted)."""
-        return self._get(("id", model), lambda ids: _rows_by_id(model, ids))
+        return self._get(("id", model), lambda ids: _rows_by_id(self.viewer, model, ids))
 
     def page_by_parent(
         self, model: type[Model], parent_column: str, request: PageRequest, where: Q, where_key: str
@@ -99,12 +104,12 @@ class Loaders:
         """
         return self._get(
             ("page", model, parent_column, request, where_key),
-            lambda ids: _pages_by_parent(model, parent_column, request, where, ids),
+            lambda ids: _pages_by_parent(self.viewer, model, parent_column, request, where, ids),
         )
 
     def count_by_parent(self, model: type[Model], parent_column: str, where: Q, where_key: str) -> DataLoader[int, int]:
         """The number of live `model` rows matching `where` for each parent id."""
         return self._get(
             ("count", model, parent_column, where_key),
-            lambda ids: _counts_by_parent(model, parent_column, where, ids),
+            lambda ids: _counts_by_parent(self.viewer, model, parent_column, where, ids),
         )

@@ -24,7 +24,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
-from crm_graphql.schema.nodes import ModelNode
+from crm_graphql.schema.nodes import ModelNode, personal
 
 if TYPE_CHECKING:
     from crm_graphql.schema.customers import Customer, CustomerFilter, CustomerOrder, CustomerRelationFilter
@@ -53,7 +53,7 @@ class User(ModelNode):
     model = models.User
 
     name: str = strawberry.field(description="Full name.")
-    email: str = strawberry.field(description="Login and contact e-mail address (unique).")
+    email = personal("email", "Login and contact e-mail address (unique).")
     role: Role = strawberry.field(description="The user's role.")
     active: bool = strawberry.field(description="False once the user has left; inactive users keep their history.")
     external_id: str | None = strawberry.field(description="Identifier of this user in a partner system.")

@@ -12,8 +12,8 @@ from tortoise.models import Model
 
 from crm_graphql.context import Info
 from crm_graphql.resolvers.filters import compile_filter, spec_key
-from crm_graphql.resolvers.loaders import live
 from crm_graphql.resolvers.pagination import Page, PageRequest, paginate
+from crm_graphql.resolvers.policy import ENTITY_OF, require, scoped
 from crm_graphql.schema.errors import as_graphql_errors
 from crm_graphql.schema.filters import filter_spec, sort_keys
 
@@ -100,8 +100,9 @@ def connection(
         order_by: Any = None,
     ) -> Connection[Any]:
         with as_graphql_errors():
+            viewer = require(info.context.viewer, ENTITY_OF[model])
             spec = filter_spec(filter)
-            where = compile_filter(model, spec)
+            where = compile_filter(viewer, model, spec)
             request = PageRequest.parse(
                 model,
                 first=first,
@@ -112,7 +113,7 @@ def connection(
                 max_page_size=info.context.settings.max_page_size,
             )
         if parent_column is None:
-            queryset = live(model).filter(where)
+            queryset = scoped(viewer, model).filter(where)
             return Connection(page_source=lambda: paginate(queryset, request), count_source=queryset.count)
         loaders, key = info.context.loaders, spec_key(spec)
         return Connection(

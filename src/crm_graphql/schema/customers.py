@@ -26,7 +26,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
-from crm_graphql.schema.nodes import ModelNode, related
+from crm_graphql.schema.nodes import ModelNode, personal, related
 
 if TYPE_CHECKING:
     from crm_graphql.schema.access import User, UserFilter
@@ -76,9 +76,9 @@ class Customer(ModelNode):
     model = models.Customer
 
     name: str = strawberry.field(description="Display name: a person's full name or a company name.")
-    email: str | None = strawberry.field(description="Contact e-mail address; unique across customers when given.")
-    phone: str | None = strawberry.field(description="Contact phone number in E.164 format, e.g. +4930123456.")
-    address: str | None = strawberry.field(description="Postal address on one line.")
+    email = personal("email", "Contact e-mail address; unique across customers when given.")
+    phone = personal("phone", "Contact phone number in E.164 format, e.g. +4930123456.")
+    address = personal("address", "Postal address on one line.")
     segment: Segment = strawberry.field(description="Market segment.")
     external_id: str | None = strawberry.field(description="Identifier of this customer in a partner system.")
     version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")

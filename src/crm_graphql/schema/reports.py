@@ -9,8 +9,10 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from crm_graphql.context import Info
 from crm_graphql.resolvers import reports
 from crm_graphql.resolvers.errors import InvalidArgument
+from crm_graphql.resolvers.policy import Entity, require
 from crm_graphql.schema.enums import MemberStatus, ReportPeriod, SalesDimension, TicketKind, TicketPriority
 from crm_graphql.schema.errors import as_graphql_errors
 
@@ -135,8 +137,9 @@ class ReportsQuery:
         description="Orders placed in a window of whole UTC days, per period and per rep, product, segment or "
         f"campaign (and currency), ordered by period, then label. {_COUNTED} At most 10,000 rows."
     )
-    async def sales_report(self, from_: From, to: To, group_by: GroupBy, by: By) -> list[SalesReportRow]:
+    async def sales_report(self, info: Info, from_: From, to: To, group_by: GroupBy, by: By) -> list[SalesReportRow]:
         with as_graphql_errors():
+            require(info.context.viewer, Entity.REPORTS)
             rows = await reports.sales_report(from_, to, group_by, by)
         key_type = _KEY_TYPES.get(by)
         return [
@@ -153,8 +156,11 @@ class ReportsQuery:
         ]
 
     @strawberry.field(description="Service figures over the tickets opened in a window of whole UTC days.")
-    async def ticket_statistics(self, from_: OptionalFrom = None, to: OptionalTo = None) -> TicketStatistics:
+    async def ticket_statistics(
+        self, info: Info, from_: OptionalFrom = None, to: OptionalTo = None
+    ) -> TicketStatistics:
         with as_graphql_errors():
+            require(info.context.viewer, Entity.REPORTS)
             stats = await reports.ticket_statistics(from_, to)
         return TicketStatistics(
             ticket_count=stats.ticket_count,
@@ -167,8 +173,9 @@ class ReportsQuery:
         )
 
     @strawberry.field(description="How a campaign performed, or null if there is no such campaign (or it was deleted).")
-    async def campaign_statistics(self, id: CampaignID) -> CampaignStatistics | None:
+    async def campaign_statistics(self, info: Info, id: CampaignID) -> CampaignStatistics | None:
         with as_graphql_errors():
+            require(info.context.viewer, Entity.REPORTS)
             stats = await reports.campaign_statistics(_campaign_pk(id))
         if stats is None:
             return None
