@@ -303,3 +303,17 @@ async def test_run_delivers_on_its_own_survives_errors_and_stops(
     assert calls >= 2
     assert "database blip" in caplog.text
     assert (await WebhookDelivery.get()).status == "delivered"
+
+
+async def test_the_app_runs_the_dispatcher_when_enabled(database_url: str, receiver: Receiver) -> None:
+    from crm_graphql.app import create_app
+
+    app = create_app(Settings(database_url=database_url, webhook_dispatcher=True, webhook_interval=0.05))
+    async with app.router.lifespan_context(app):
+        await subscribe(receiver.url, ["customer.created"])
+        await event(entity_id=42)
+        for _ in range(100):
+            if receiver.requests:
+                break
+            await asyncio.sleep(0.05)
+    assert [r.json["entityId"] for r in receiver.requests] == [42]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from crm_graphql.graphiql import STATIC_DIR, STATIC_URL
 from crm_graphql.http import CRMGraphQL
 from crm_graphql.resolvers.cache import Cache
+from crm_graphql.resolvers.webhooks import WebhookDispatcher
 from crm_graphql.schema import schema
 from crm_graphql.settings import Settings
 
@@ -47,6 +49,28 @@ async def index(request: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
 
 
+@asynccontextmanager
+async def webhook_dispatcher(settings: Settings) -> AsyncIterator[None]:
+    """Deliver partner webhooks in the background while the app runs (when enabled).
+
+    Safe on every replica at once: deliveries are claimed in the database.
+    """
+    if not settings.webhook_dispatcher:
+        yield
+        return
+    dispatcher = WebhookDispatcher(max_attempts=settings.webhook_max_attempts, timeout=settings.webhook_timeout)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop, settings.webhook_interval), name="webhook-dispatcher")
+    try:
+        yield
+    finally:
+        stop.set()
+        # Let the current round finish; a cancelled request is safe (its claim expires, it is retried).
+        with suppress(TimeoutError):
+            await asyncio.wait_for(task, settings.webhook_timeout + 5)
+        await dispatcher.aclose()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app; with no settings given they are read from the environment."""
     settings = settings or Settings.from_env()
@@ -56,7 +80,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=settings.tortoise_config()):
             app.state.cache = Cache.from_url(settings.cache_url)
             try:
-                yield
+                async with webhook_dispatcher(settings):
+                    yield
             finally:
                 await app.state.cache.close()
 

@@ -25,6 +25,10 @@ class Settings:
     secret_key: str | None = None
     token_ttl_hours: int = 12
     introspection: bool = True
+    webhook_dispatcher: bool = False
+    webhook_interval: float = 1.0
+    webhook_timeout: float = 5.0
+    webhook_max_attempts: int = 8
     debug: bool = False
 
     @classmethod
@@ -39,6 +43,10 @@ class Settings:
             secret_key=config("CRM_SECRET_KEY", default=None),
             token_ttl_hours=config("CRM_TOKEN_TTL_HOURS", cast=int, default=12),
             introspection=config("CRM_INTROSPECTION", cast=bool, default=True),
+            webhook_dispatcher=config("CRM_WEBHOOK_DISPATCHER", cast=bool, default=False),
+            webhook_interval=config("CRM_WEBHOOK_INTERVAL", cast=float, default=1.0),
+            webhook_timeout=config("CRM_WEBHOOK_TIMEOUT", cast=float, default=5.0),
+            webhook_max_attempts=config("CRM_WEBHOOK_MAX_ATTEMPTS", cast=int, default=8),
             debug=config("CRM_DEBUG", cast=bool, default=False),
         )
 
