@@ -78,7 +78,7 @@ def wait_until_up(process: subprocess.Popen[str], server: Server, ready_within: 
 
 
 def demo_key(server: Server) -> str:
-    found = re.findall(r"^\s+(crm_\w+)$", server.output(), flags=re.MULTILINE)
+    found = re.findall(r"^\s+(crm_[\w-]+)$", server.output(), flags=re.MULTILINE)
     assert found, server.output()
     return found[-1]
 

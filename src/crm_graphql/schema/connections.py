@@ -128,4 +128,5 @@ def connection(
         list[order_type] | None,
         strawberry.argument(description="Sort keys, most significant first (default: by ID, oldest first)."),
     ]
-    return strawberry.field(resolver=resolve, description=description, graphql_type=Connection[node_type])
+    # Nullable, so that a denied or failed list nulls only itself, not the object holding it.
+    return strawberry.field(resolver=resolve, description=description, graphql_type=Connection[node_type] | None)
