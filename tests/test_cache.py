@@ -65,3 +65,21 @@ async def test_unreachable_redis_degrades_to_computing() -> None:
 def test_unknown_cache_scheme_is_refused() -> None:
     with pytest.raises(CacheConfigError, match="unsupported cache URL"):
         Cache.from_url("memcached://127.0.0.1:11211")
+
+
+async def test_counters_are_shared_through_redis(redis_url: str) -> None:
+    key = f"rate:{uuid.uuid4()}"
+    first, second = Cache.from_url(redis_url), Cache.from_url(redis_url)
+    try:
+        assert [await first.hit(key, 60), await second.hit(key, 60), await first.hit(key, 60)] == [1, 2, 3]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_counters_fall_back_to_the_process_when_redis_is_down() -> None:
+    cache = Cache.from_url("redis://127.0.0.1:1/0")
+    try:
+        assert [await cache.hit("rate:k", 60) for _ in range(3)] == [1, 2, 3]
+    finally:
+        await cache.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from crm_graphql.graphiql import graphiql_page
 from crm_graphql.resolvers.auth import AuthenticationFailed, authenticate
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+RATE_WINDOW_SECONDS = 60
 
 
 def prefers_graphql_response_json(accept: str | None) -> bool:
@@ -47,6 +49,26 @@ def unauthorized(message: str) -> JSONResponse:
 
 
 class CRMGraphQL(GraphQL[Context, None]):
+    async def rate_limited(self, request: Request) -> JSONResponse | None:
+        """429 once the caller (API key, person or, unauthenticated, address) used up this minute."""
+        limit = request.app.state.settings.rate_limit_per_minute
+        if not limit:
+            return None
+        viewer = request.state.viewer
+        caller = viewer.actor if viewer else f"ip:{request.client.host if request.client else 'unknown'}"
+        if await request.app.state.cache.hit(f"rate:{caller}", RATE_WINDOW_SECONDS) <= limit:
+            return None
+        body = {
+            "errors": [
+                {
+                    "message": f"Rate limit of {limit} requests a minute exceeded.",
+                    "extensions": {"code": "RATE_LIMITED", "limit": limit},
+                }
+            ]
+        }
+        retry_after = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
+        return JSONResponse(body, status_code=429, headers={"retry-after": str(retry_after)})
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
         viewer = getattr(request.state, "viewer", None)
@@ -71,6 +93,8 @@ class CRMGraphQL(GraphQL[Context, None]):
                 )
             except AuthenticationFailed as exc:
                 return unauthorized(exc.message)
+            if refused := await self.rate_limited(request):
+                return refused
         response = await super().run(request, context=context, root_value=root_value)
         if (
             isinstance(request, Request)

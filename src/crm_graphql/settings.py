@@ -25,6 +25,8 @@ class Settings:
     secret_key: str | None = None
     token_ttl_hours: int = 12
     introspection: bool = True
+    max_query_cost: int = 50_000
+    rate_limit_per_minute: int = 1_200
     webhook_dispatcher: bool = False
     webhook_interval: float = 1.0
     webhook_timeout: float = 5.0
@@ -43,6 +45,8 @@ class Settings:
             secret_key=config("CRM_SECRET_KEY", default=None),
             token_ttl_hours=config("CRM_TOKEN_TTL_HOURS", cast=int, default=12),
             introspection=config("CRM_INTROSPECTION", cast=bool, default=True),
+            max_query_cost=config("CRM_MAX_QUERY_COST", cast=int, default=50_000),
+            rate_limit_per_minute=config("CRM_RATE_LIMIT_PER_MINUTE", cast=int, default=1_200),
             webhook_dispatcher=config("CRM_WEBHOOK_DISPATCHER", cast=bool, default=False),
             webhook_interval=config("CRM_WEBHOOK_INTERVAL", cast=float, default=1.0),
             webhook_timeout=config("CRM_WEBHOOK_TIMEOUT", cast=float, default=5.0),

@@ -7,6 +7,7 @@ A cache outage never fails a request: reads count as misses and writes are skipp
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ class Cache:
     def __init__(self, backend: BaseCache, url: str) -> None:
         self.backend = backend
         self.url = url
+        self._local = SimpleMemoryCache(namespace=NAMESPACE)  # counters while the shared backend is down
 
     @classmethod
     def from_url(cls, url: str) -> Cache:
@@ -81,6 +83,25 @@ class Cache:
         except Exception:
             logger.warning("cache write failed for %s", key, exc_info=True)
         return value
+
+    async def hit(self, key: str, window_seconds: int) -> int:
+        """Count one event in the current fixed window of `key`; returns the count so far.
+
+        Counts are shared by every replica through Redis; if Redis fails, this process counts alone.
+        """
+        window_key = f"{key}:{int(time.time()) // window_seconds}"
+        try:
+            return await self._count(self.backend, window_key, window_seconds)
+        except Exception:
+            logger.warning("cache counter failed for %s; counting in this process", key, exc_info=True)
+            return await self._count(self._local, window_key, window_seconds)
+
+    @staticmethod
+    async def _count(backend: BaseCache, key: str, ttl: int) -> int:
+        count = int(await backend.increment(key, 1))
+        if count == 1:
+            await backend.expire(key, ttl)
+        return count
 
     async def invalidate(self, *keys: str) -> None:
         for key in keys:

@@ -5,18 +5,26 @@ from __future__ import annotations
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from crm_graphql.schema.cost import QueryCost
 from crm_graphql.schema.errors import CRMSchema, mask_unexpected_errors
+from crm_graphql.schema.introspection import IntrospectionSwitch
 from crm_graphql.schema.queries import Query
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
 
 schema = CRMSchema(
     query=Query,
     config=StrawberryConfig(relay_max_results=100),
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        IntrospectionSwitch,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        QueryCost,  # after ValidationCache: it prices validated documents only
         mask_unexpected_errors,
     ],
 )
