@@ -25,7 +25,7 @@ from crm_graphql.app import create_app
 from crm_graphql.db import migrate
 from crm_graphql.models import Role
 from crm_graphql.resolvers.auth import create_api_key
-from crm_graphql.resolvers.policy import ALL_SCOPES
+from crm_graphql.resolvers.policy import role_scopes
 from crm_graphql.settings import Settings
 
 POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL", "postgres://root@127.0.0.1:5432/test")
@@ -164,11 +164,11 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 
 async def make_key(role: Role, scopes: Any = None, *, email: str | None = None) -> str:
-    """A user of `role` and an API key of theirs (all scopes unless given); returns the key."""
+    """A user of `role` and an API key of theirs (the role's scopes unless given); returns the key."""
     user = await models.User.create(
         name=f"Test {role.value}", email=email or f"{role.value}.{uuid.uuid4().hex[:6]}@example.com", role=role
     )
-    _, plaintext = await create_api_key(user, "tests", ALL_SCOPES if scopes is None else scopes)
+    _, plaintext = await create_api_key(user, "tests", role_scopes(role) if scopes is None else scopes)
     return plaintext
 
 

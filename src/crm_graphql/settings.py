@@ -26,6 +26,7 @@ class Settings:
     token_ttl_hours: int = 12
     introspection: bool = True
     max_query_cost: int = 50_000
+    phone_region: str | None = "DE"
     rate_limit_per_minute: int = 1_200
     webhook_dispatcher: bool = False
     webhook_interval: float = 1.0
@@ -46,6 +47,7 @@ class Settings:
             token_ttl_hours=config("CRM_TOKEN_TTL_HOURS", cast=int, default=12),
             introspection=config("CRM_INTROSPECTION", cast=bool, default=True),
             max_query_cost=config("CRM_MAX_QUERY_COST", cast=int, default=50_000),
+            phone_region=config("CRM_PHONE_REGION", default="DE") or None,
             rate_limit_per_minute=config("CRM_RATE_LIMIT_PER_MINUTE", cast=int, default=1_200),
             webhook_dispatcher=config("CRM_WEBHOOK_DISPATCHER", cast=bool, default=False),
             webhook_interval=config("CRM_WEBHOOK_INTERVAL", cast=float, default=1.0),

@@ -25,3 +25,15 @@ class InvalidArgument(DomainError):
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """The record changed since the client read it: nothing was written."""
+
+    code = "CONFLICT"
+
+
+class Duplicate(DomainError):
+    """Another record already has this unique value."""
+
+    code = "DUPLICATE"

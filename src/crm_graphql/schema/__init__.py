@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from crm_graphql.schema.cost import QueryCost
 from crm_graphql.schema.errors import CRMSchema, mask_unexpected_errors
 from crm_graphql.schema.introspection import IntrospectionSwitch
+from crm_graphql.schema.mutations import Mutation
 from crm_graphql.schema.queries import Query
 
 MAX_DEPTH = 12
@@ -16,6 +17,7 @@ MAX_TOKENS = 5_000
 
 schema = CRMSchema(
     query=Query,
+    mutation=Mutation,
     config=StrawberryConfig(relay_max_results=100),
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

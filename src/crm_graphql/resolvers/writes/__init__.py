@@ -1,0 +1,1 @@
+"""Mutations' logic, one module per domain, all through the shared write path in `core`."""
