@@ -157,3 +157,36 @@ async def test_twenty_concurrent_updates_one_wins(gql: GraphQLClient) -> None:
     assert sum(1 for r in results if r["errors"] and r["errors"][0]["code"] == "CONFLICT") == 19
     assert await models.AuditEntry.filter(action="update").count() == 1
     assert (await models.Customer.get()).version == 2
+
+
+HISTORY = """
+query ($id: ID!) {
+  customer(id: $id) {
+    history { totalCount edges { node { action actor changes { field oldValue newValue redacted } } } }
+  }
+}
+"""
+
+
+async def test_history_shows_each_change_newest_first(gql: GraphQLClient) -> None:
+    customer = (await create(gql, email="anna@example.com"))["customer"]
+    await gql.data(UPDATE, {"input": {"id": customer["id"], "version": 1, "name": "Anna W.", "phone": "+4930111222"}})
+    history = (await gql.data(HISTORY, {"id": customer["id"]}))["customer"]["history"]
+    assert history["totalCount"] == 2
+    latest, first = (e["node"] for e in history["edges"])
+    assert latest["action"] == "UPDATE" and first["action"] == "CREATE"
+    assert latest["changes"] == [
+        {"field": "name", "oldValue": '"Anna Weber"', "newValue": '"Anna W."', "redacted": False},
+        {"field": "phone", "oldValue": None, "newValue": '"+4930111222"', "redacted": False},
+    ]
+
+
+async def test_history_hides_personal_data_from_keys_without_pii_read(app: Any, gql: GraphQLClient) -> None:
+    customer = (await create(gql, email="anna@example.com", phone="+4930111222"))["customer"]
+    key = await make_key(Role.PARTNER, ["customers:read"])
+    async with client_for(app, key) as http:
+        body = await GraphQLClient(http)(HISTORY, {"id": customer["id"]})
+    changes = body["data"]["customer"]["history"]["edges"][0]["node"]["changes"]
+    assert "anna@example.com" not in str(body) and "+4930111222" not in str(body)
+    assert {c["field"]: c["redacted"] for c in changes}["email"] is True
+    assert {c["field"]: c["newValue"] for c in changes}["name"] == '"Anna Weber"'

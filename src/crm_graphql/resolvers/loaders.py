@@ -14,6 +14,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from crm_graphql.models import AuditEntry
 from crm_graphql.resolvers.pagination import Page, PageRequest
 from crm_graphql.resolvers.policy import Viewer, scoped
 
@@ -32,18 +33,17 @@ async def _rows_by_id(viewer: Viewer, model: type[Model], ids: Sequence[int]) ->
 
 
 async def _pages_by_parent(
-    viewer: Viewer, model: type[Model], parent_column: str, request: PageRequest, where: Q, parent_ids: Sequence[int]
+    rows: QuerySet[Any], parent_column: str, request: PageRequest, parent_ids: Sequence[int]
 ) -> list[Page[Any]]:
     # One statement for every parent: number each parent's rows in page order, keep limit + 1.
     if not request.limit:
         return [Page.from_window([], request) for _ in parent_ids]
+    model = rows.model
     row_number = RowNumber().over(model._meta.basetable[parent_column])
     for term, direction in request.window_order(model):
         row_number = row_number.orderby(term, order=direction)
     numbered = (
-        scoped(viewer, model)
-        .filter(**{f"{parent_column}__in": list(parent_ids)})
-        .filter(where)
+        rows.filter(**{f"{parent_column}__in": list(parent_ids)})
         .filter(request.keyset())
         .annotate(row_number_=row_number)
     )
@@ -58,18 +58,14 @@ async def _pages_by_parent(
     return [Page.from_window(grouped.get(i, []), request) for i in parent_ids]
 
 
-async def _counts_by_parent(
-    viewer: Viewer, model: type[Model], parent_column: str, where: Q, parent_ids: Sequence[int]
-) -> list[int]:
-    rows = (
-        await scoped(viewer, model)
-        .filter(**{f"{parent_column}__in": list(parent_ids)})
-        .filter(where)
+async def _counts_by_parent(rows: QuerySet[Any], parent_column: str, parent_ids: Sequence[int]) -> list[int]:
+    found = (
+        await rows.filter(**{f"{parent_column}__in": list(parent_ids)})
         .group_by(parent_column)
         .annotate(count=Count("id"))
         .values(parent_column, "count")
     )
-    counts = {row[parent_column]: row["count"] for row in rows}
+    counts = {row[parent_column]: row["count"] for row in found}
     return [counts.get(i, 0) for i in parent_ids]
 
 
@@ -104,12 +100,21 @@ class Loaders:
         """
         return self._get(
             ("page", model, parent_column, request, where_key),
-            lambda ids: _pages_by_parent(self.viewer, model, parent_column, request, where, ids),
+            lambda ids: _pages_by_parent(scoped(self.viewer, model).filter(where), parent_column, request, ids),
         )
 
     def count_by_parent(self, model: type[Model], parent_column: str, where: Q, where_key: str) -> DataLoader[int, int]:
         """The number of live `model` rows matching `where` for each parent id."""
         return self._get(
             ("count", model, parent_column, where_key),
-            lambda ids: _counts_by_parent(self.viewer, model, parent_column, where, ids),
+            lambda ids: _counts_by_parent(scoped(self.viewer, model).filter(where), parent_column, ids),
         )
+
+    def history_page(self, entity: str, request: PageRequest) -> DataLoader[int, Page[Any]]:
+        """A page of the audit entries of each record of `entity` (a GraphQL type name)."""
+        entries = AuditEntry.filter(entity=entity)
+        return self._get(("history", entity, request), lambda ids: _pages_by_parent(entries, "entity_id", request, ids))
+
+    def history_count(self, entity: str) -> DataLoader[int, int]:
+        entries = AuditEntry.filter(entity=entity)
+        return self._get(("history-count", entity), lambda ids: _counts_by_parent(entries, "entity_id", ids))

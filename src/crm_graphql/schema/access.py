@@ -24,6 +24,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
+from crm_graphql.schema.history import history
 from crm_graphql.schema.nodes import ModelNode, personal
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ UserOrder = order_input("User", {"ID": "id", "NAME": "name", "ROLE": "role", "CR
 )
 class User(ModelNode):
     model = models.User
+    history = history(models.User)
 
     name: str = strawberry.field(description="Full name.")
     email = personal("email", "Login and contact e-mail address (unique).")

@@ -49,6 +49,7 @@ class Connection(Generic[N]):
     page_source: strawberry.Private[Callable[[], Awaitable[Page[Any]]]]
     count_source: strawberry.Private[Callable[[], Awaitable[int]]]
     page_task: strawberry.Private[asyncio.Future[Page[Any]] | None] = None
+    node: strawberry.Private[Callable[[Any], Any] | None] = None  # row -> item, when items are not the rows
 
     async def _page(self) -> Page[Any]:
         if self.page_task is None:
@@ -58,7 +59,8 @@ class Connection(Generic[N]):
     @strawberry.field(description="The items of this page, in order, with their cursors.")
     async def edges(self) -> list[Edge[N]]:
         page = await self._page()
-        return [Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)]
+        wrap = self.node or (lambda row: row)
+        return [Edge(cursor=c, node=wrap(row)) for c, row in zip(page.cursors, page.rows, strict=True)]
 
     @strawberry.field(description="Where this page sits and how to fetch the next one.")
     async def page_info(self) -> relay.PageInfo:

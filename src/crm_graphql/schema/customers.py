@@ -26,6 +26,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
+from crm_graphql.schema.history import history
 from crm_graphql.schema.nodes import ModelNode, personal, related
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ ProductOrder = order_input(
 @strawberry.type(description="A person or organisation that buys from us: the centre of the CRM graph.")
 class Customer(ModelNode):
     model = models.Customer
+    history = history(models.Customer)
 
     name: str = strawberry.field(description="Display name: a person's full name or a company name.")
     email = personal("email", "Contact e-mail address; unique across customers when given.")
@@ -170,6 +172,7 @@ class CustomerRelationFilter:
 @strawberry.type(description="Something we sell, identified by its SKU.")
 class Product(ModelNode):
     model = models.Product
+    history = history(models.Product)
 
     sku: str = strawberry.field(description="Stock keeping unit: the product's unique code.")
     name: str = strawberry.field(description="Product name.")

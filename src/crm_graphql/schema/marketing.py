@@ -27,6 +27,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
+from crm_graphql.schema.history import history
 from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ CampaignMemberOrder = order_input("CampaignMember", {"ID": "id", "STATUS": "stat
 @strawberry.type(description="A marketing campaign: a channel, a budget, a period and the customers it targets.")
 class Campaign(ModelNode):
     model = models.Campaign
+    history = history(models.Campaign)
 
     name: str = strawberry.field(description="Campaign name.")
     channel: Channel = strawberry.field(description="Channel used.")
@@ -110,6 +112,7 @@ class CampaignFilter(EntityFilter):
 @strawberry.type(description="A customer's membership in a campaign and how they responded.")
 class CampaignMember(ModelNode):
     model = models.CampaignMember
+    history = history(models.CampaignMember)
 
     status: MemberStatus = strawberry.field(description="How far the member got.")
     responded_at: datetime | None = strawberry.field(description="When the member first responded, if they did.")

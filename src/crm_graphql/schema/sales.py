@@ -26,6 +26,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
+from crm_graphql.schema.history import history
 from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ OrderLineOrder = order_input("OrderLine", {"ID": "id", "QUANTITY": "quantity", "
 @strawberry.type(description="A sales order: what a customer bought, when, and for how much.")
 class Order(ModelNode):
     model = models.Order
+    history = history(models.Order)
 
     status: OrderStatus = strawberry.field(description="Current workflow state.")
     ordered_at: datetime = strawberry.field(description="When the customer placed the order.")
@@ -122,6 +124,7 @@ class OrderRelationFilter:
 @strawberry.type(description="One product on an order, with the quantity and the price charged.")
 class OrderLine(ModelNode):
     model = models.OrderLine
+    history = history(models.OrderLine)
 
     quantity: int = strawberry.field(description="Number of units (at least 1).")
     unit_price: Decimal = strawberry.field(description="Price charged per unit on this order.")

@@ -25,6 +25,7 @@ from crm_graphql.schema.filters import (
     enum_filter,
     order_input,
 )
+from crm_graphql.schema.history import history
 from crm_graphql.schema.nodes import ModelNode, related
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ TicketOrder = order_input(
 @strawberry.type(description="A sales rep's visit to a customer, planned or done.")
 class Visit(ModelNode):
     model = models.Visit
+    history = history(models.Visit)
 
     scheduled_at: datetime = strawberry.field(description="When the visit is or was scheduled to start.")
     duration_minutes: int = strawberry.field(description="Planned length in minutes.")
@@ -93,6 +95,7 @@ class VisitRelationFilter:
 @strawberry.type(description="A customer-service case: a consultation, feedback or a complaint.")
 class Ticket(ModelNode):
     model = models.Ticket
+    history = history(models.Ticket)
 
     kind: TicketKind = strawberry.field(description="Consultation, feedback or complaint.")
     subject: str = strawberry.field(description="One-line summary.")
