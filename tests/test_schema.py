@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -53,3 +55,11 @@ def test_names_follow_graphql_conventions() -> None:
         if isinstance(graphql_type, GraphQLEnumType):
             for value in graphql_type.values:
                 assert re.fullmatch(r"[A-Z][A-Z0-9_]*", value), f"{name}.{value}"
+
+
+async def test_unexpected_errors_before_execution_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    # A broken setting makes the cost extension raise a TypeError before the query runs.
+    context = SimpleNamespace(settings=SimpleNamespace(max_query_cost="oops", introspection=True), viewer=None)
+    result = await schema.execute("{ customers { totalCount } }", context_value=context)
+    assert [e.message for e in result.errors or []] == ["Unexpected error."]
+    assert "not supported between instances" in caplog.text  # logged in full for the operators

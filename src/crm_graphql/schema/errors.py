@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from crm_graphql.resolvers.errors import DomainError
 
@@ -36,8 +37,21 @@ def mask_unexpected_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error.")
 
 
+UNEXPECTED = mask_unexpected_errors()
+
+
 class CRMSchema(strawberry.Schema):
-    """Strawberry's schema, logging unexpected errors in full and the rest at INFO."""
+    """Strawberry's schema, logging unexpected errors in full and the rest at INFO.
+
+    An exception raised before execution (in a schema extension) bypasses MaskErrors: `execute`
+    masks those too, so no unexpected error text ever reaches a client.
+    """
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [UNEXPECTED.anonymise_error(e) if is_unexpected(e) else e for e in result.errors]
+        return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
