@@ -190,3 +190,10 @@ async def test_history_hides_personal_data_from_keys_without_pii_read(app: Any, 
     assert "anna@example.com" not in str(body) and "+4930111222" not in str(body)
     assert {c["field"]: c["redacted"] for c in changes}["email"] is True
     assert {c["field"]: c["newValue"] for c in changes}["name"] == '"Anna Weber"'
+
+
+async def test_null_for_a_required_field_is_a_typed_error(gql: GraphQLClient) -> None:
+    customer = (await create(gql))["customer"]
+    result = await gql.data(UPDATE, {"input": {"id": customer["id"], "version": 1, "name": None, "segment": None}})
+    errors = result["customerUpdate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("name", "REQUIRED"), ("segment", "REQUIRED")]

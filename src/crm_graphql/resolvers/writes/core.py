@@ -168,7 +168,7 @@ async def once(
                 if stored is not None and stored.expires_at > datetime.now(UTC):
                     if stored.request_hash != request_hash or stored.operation != operation:
                         raise IdempotencyKeyReused()
-                    return await model.get(pk=stored.entity_id).using_db(conn), True
+                    return await model.filter(pk=stored.entity_id).using_db(conn).get(), True
                 if stored is not None:
                     await stored.delete(using_db=conn)
                 row = await create(conn)

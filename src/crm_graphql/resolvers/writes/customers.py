@@ -14,6 +14,7 @@ from crm_graphql.resolvers.errors import Duplicate, NotFound
 from crm_graphql.resolvers.policy import Action, Entity, Forbidden, Viewer, require
 from crm_graphql.resolvers.validation import (
     Problems,
+    Required,
     normalize_email,
     normalize_phone,
     optional_length,
@@ -30,7 +31,8 @@ async def _clean(
     """Validated, normalised column values for the fields given; every problem reported at once."""
     problems, values = Problems(), {}
     if "name" in data:
-        values["name"] = problems.check(require_length, data["name"], field="name", model=Customer, column="name")
+        name = data["name"] or ""  # an explicit null is as empty as ""
+        values["name"] = problems.check(require_length, name, field="name", model=Customer, column="name")
     if "email" in data:
         email = data["email"]
         values["email"] = email and problems.check(normalize_email, email, field="email")
@@ -46,7 +48,10 @@ async def _clean(
             optional_length, data["external_id"], field="externalId", model=Customer, column="external_id"
         )
     if "segment" in data:
-        values["segment"] = Segment(data["segment"])
+        if data["segment"] is None:
+            problems.add(Required("Must not be null.", "segment"))
+        else:
+            values["segment"] = Segment(data["segment"])
     if "owner_id" in data:
         values["owner_id"] = await _owner(viewer, data["owner_id"], problems, conn)
     for column, field in (("email", "email"), ("external_id", "externalId")):

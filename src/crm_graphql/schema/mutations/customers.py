@@ -11,7 +11,7 @@ from crm_graphql.context import Info
 from crm_graphql.resolvers.writes import customers as writes
 from crm_graphql.schema.customers import Customer
 from crm_graphql.schema.enums import Segment
-from crm_graphql.schema.mutations.payloads import UserError, attempt, given, row_id
+from crm_graphql.schema.mutations.payloads import attempt, given, payload, row_id
 
 UNSET: Any = strawberry.UNSET
 
@@ -65,23 +65,10 @@ class CustomerRestoreInput:
     id: relay.GlobalID = strawberry.field(description="The deleted customer.")
 
 
-def _payload(name: str, description: str) -> Any:
-    namespace = {
-        "__annotations__": {"customer": Customer | None, "errors": list[UserError]},
-        "customer": strawberry.field(description="The customer as written; null when there are errors."),
-        "errors": strawberry.field(description="Why nothing was written; empty on success."),
-    }
-    return strawberry.type(type(name, (), namespace), description=description)
-
-
-CreateArgument = Annotated[CustomerCreateInput, strawberry.argument(description="The customer to create.")]
-UpdateArgument = Annotated[CustomerUpdateInput, strawberry.argument(description="The customer and the changes.")]
-DeleteArgument = Annotated[CustomerDeleteInput, strawberry.argument(description="The customer to delete.")]
-RestoreArgument = Annotated[CustomerRestoreInput, strawberry.argument(description="The customer to restore.")]
-CustomerCreatePayload = _payload("CustomerCreatePayload", "The result of customerCreate.")
-CustomerUpdatePayload = _payload("CustomerUpdatePayload", "The result of customerUpdate.")
-CustomerDeletePayload = _payload("CustomerDeletePayload", "The result of customerDelete.")
-CustomerRestorePayload = _payload("CustomerRestorePayload", "The result of customerRestore.")
+CustomerCreatePayload = payload("CustomerCreatePayload", "customer", Customer)
+CustomerUpdatePayload = payload("CustomerUpdatePayload", "customer", Customer)
+CustomerDeletePayload = payload("CustomerDeletePayload", "customer", Customer)
+CustomerRestorePayload = payload("CustomerRestorePayload", "customer", Customer)
 
 
 @strawberry.type

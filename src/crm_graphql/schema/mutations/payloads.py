@@ -69,3 +69,15 @@ def given(data: Any, renames: dict[str, str] | None = None) -> dict[str, Any]:
         if value is not strawberry.UNSET:
             values[renames.get(field.python_name, field.python_name)] = value
     return values
+
+
+def payload(name: str, field: str, node_type: Any) -> Any:
+    """A mutation payload type: the written object under `field`, and the errors (empty on success)."""
+    mutation = name.removesuffix("Payload")
+    namespace = {
+        "__annotations__": {field: node_type | None, "errors": list[UserError]},
+        field: strawberry.field(description=f"The {field} as written; null when there are errors."),
+        "errors": strawberry.field(description="Why nothing was written; empty on success."),
+    }
+    description = f"The result of {mutation[0].lower()}{mutation[1:]}."
+    return strawberry.type(type(name, (), namespace), description=description)
