@@ -12,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from crm_graphql.graphiql import STATIC_DIR, STATIC_URL
 from crm_graphql.http import CRMGraphQL
 from crm_graphql.resolvers.cache import Cache
+from crm_graphql.resolvers.events import event_bus
 from crm_graphql.resolvers.webhooks import WebhookDispatcher
 from crm_graphql.schema import schema
 from crm_graphql.settings import Settings
@@ -79,13 +81,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=settings.tortoise_config()):
             app.state.cache = Cache.from_url(settings.cache_url)
+            app.state.events = event_bus(settings)
             try:
+                await app.state.events.start()
                 async with webhook_dispatcher(settings):
                     yield
             finally:
+                await app.state.events.close()
                 await app.state.cache.close()
 
-    graphql = CRMGraphQL(schema)
+    graphql = CRMGraphQL(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])
     app = Starlette(
         debug=settings.debug,
         routes=[

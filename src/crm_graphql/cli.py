@@ -1,4 +1,4 @@
-"""The `crm-graphql` command: serve, migrate, seed, users, keys, token, makemigrations, export-schema."""
+"""The `crm-graphql` command: serve, migrate, seed, users, keys, token, import, makemigrations, export-schema."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from crm_graphql.db import DatabaseUnavailable, connected, migrate, pending_migrations
 from crm_graphql.models import Role
@@ -136,6 +138,41 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from contextlib import ExitStack
+
+    from tqdm import tqdm
+
+    from crm_graphql.resolvers.policy import Viewer
+    from crm_graphql.resolvers.writes.bulk import import_customers
+
+    async def work() -> Counter[str]:
+        async with connected(settings):
+            user = await active_user(args.as_email)
+            with ExitStack() as files, tqdm(unit="row", desc=f"Importing {args.file}", file=sys.stderr) as bar:
+                source = files.enter_context(open(args.file, newline="", encoding="utf-8-sig"))
+                sink = (
+                    files.enter_context(open(args.rejects, "w", newline="", encoding="utf-8")) if args.rejects else None
+                )
+
+                def advance(done: int, total: int) -> None:
+                    bar.total = total
+                    bar.update(done - bar.n)
+
+                viewer, region = Viewer(user_id=user.pk, role=user.role), settings.phone_region
+                return await import_customers(
+                    viewer, source, sink, batch_size=args.batch_size, phone_region=region, progress=advance
+                )
+
+    if not Path(args.file).is_file():
+        return _fail(f"no such file: {args.file}")
+    summary = asyncio.run(work())
+    counts = ", ".join(f"{summary[verdict]} {verdict}" for verdict in ("created", "changed", "unchanged", "rejected"))
+    kept = f" (rejected rows in {args.rejects})" if args.rejects and summary["rejected"] else ""
+    print(f"Imported {args.file}: {counts}{kept}.")
+    return 1 if summary["rejected"] else 0
+
+
 def cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
     config = Settings(database_url="sqlite://:memory:").tortoise_config()
     writers = asyncio.run(pending_migrations(config))
@@ -198,6 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True)
     token.add_argument("--hours", type=int, default=12, help="validity (default: %(default)s)")
     token.set_defaults(handler=cmd_token)
+
+    import_cmd = commands.add_parser("import", help="create or update records from a CSV file, by external_id")
+    import_cmd.add_argument("entity", choices=["customers"], help="what the file holds")
+    import_cmd.add_argument(
+        "file", help="CSV with the header external_id,name,email,phone,address,segment,owner_email (UTF-8)"
+    )
+    import_cmd.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="the user the import acts as")
+    import_cmd.add_argument(
+        "--batch-size", type=int, default=500, help="rows per transaction, 1 to 1,000 (default: %(default)s)"
+    )
+    import_cmd.add_argument("--rejects", metavar="FILE", help="write the rejected rows here, with an `errors` column")
+    import_cmd.set_defaults(handler=cmd_import)
 
     makemigrations = commands.add_parser("makemigrations", help="write a migration for model changes")
     makemigrations.add_argument("--name", help="migration name suffix, e.g. add_customer_vat_id")

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from crm_graphql.context import Context
 from crm_graphql.graphiql import graphiql_page
 from crm_graphql.resolvers.auth import AuthenticationFailed, authenticate
+from crm_graphql.resolvers.loaders import Loaders
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 RATE_WINDOW_SECONDS = 60
+WS_FORBIDDEN = 4403  # graphql-transport-ws: the server refused connection_init
+WS_NO_CREDENTIALS = 'Authentication required: send {"Authorization": "Bearer <API key or token>"} in connection_init.'
 
 
 def prefers_graphql_response_json(accept: str | None) -> bool:
@@ -48,7 +53,23 @@ def unauthorized(message: str) -> JSONResponse:
     return JSONResponse(body, status_code=401, headers={"www-authenticate": 'Bearer realm="crm-graphql"'})
 
 
+@dataclass
+class SocketContext(Context):
+    """A WebSocket's context: Strawberry puts the connection_init payload in `connection_params`."""
+
+    connection_params: dict[str, Any] = field(default_factory=dict)
+
+
+class SocketAdapter(ASGIWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        # on_ws_connect closes a refused socket with the reason; Strawberry then closes it again.
+        if self.ws.application_state is not WebSocketState.DISCONNECTED:
+            await super().close(code, reason)
+
+
 class CRMGraphQL(GraphQL[Context, None]):
+    websocket_adapter_class = SocketAdapter
+
     async def rate_limited(self, request: Request) -> JSONResponse | None:
         """429 once the caller (API key, person or, unauthenticated, address) used up this minute."""
         limit = request.app.state.settings.rate_limit_per_minute
@@ -72,7 +93,25 @@ class CRMGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
         viewer = getattr(request.state, "viewer", None)
-        return Context(request=request, response=response, settings=state.settings, cache=state.cache, viewer=viewer)
+        kind = SocketContext if isinstance(request, WebSocket) else Context
+        return kind(request=request, response=response, settings=state.settings, cache=state.cache, viewer=viewer)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket by the `Authorization` entry (any case) of its connection_init payload."""
+        params = getattr(context, "connection_params", None) or {}
+        authorization = next((v for k, v in params.items() if str(k).lower() == "authorization"), None)
+        try:
+            viewer = await authenticate(
+                authorization if isinstance(authorization, str) else None, context.settings.secret_key
+            )
+            if viewer is None:
+                raise AuthenticationFailed(WS_NO_CREDENTIALS)
+        except AuthenticationFailed as exc:
+            assert isinstance(context.response, WebSocket)
+            await context.response.close(code=WS_FORBIDDEN, reason=exc.message)
+            raise ConnectionRejectionError() from exc
+        context.viewer, context.loaders = viewer, Loaders(viewer)
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_page())

@@ -7,21 +7,22 @@ from datetime import UTC, datetime
 
 from crm_graphql.models import ApiKey, Role, User
 from crm_graphql.resolvers.auth import create_api_key
-from crm_graphql.resolvers.errors import DomainError, NotFound
+from crm_graphql.resolvers.errors import Duplicate, NotFound
 from crm_graphql.resolvers.policy import role_scopes
+from crm_graphql.resolvers.validation import normalize_email
 
 DEMO_KEY_NAME = "demo"
 
 
 async def create_user(name: str, email: str, role: Role) -> User:
-    email = email.strip().lower()
-    if await User.filter(email=email).exists():
-        raise DomainError(f"A user with e-mail {email} already exists.", "email")
+    email = normalize_email(email, field="email")
+    if await User.filter(email__iexact=email).exists():
+        raise Duplicate(f"A user with e-mail {email} already exists.", "email")
     return await User.create(name=name.strip(), email=email, role=role)
 
 
 async def active_user(email: str) -> User:
-    user = await User.filter(email=email.strip().lower(), active=True, deleted_at__isnull=True).first()
+    user = await User.filter(email__iexact=email.strip(), active=True, deleted_at__isnull=True).first()
     if user is None:
         raise NotFound(f"No active user with e-mail {email}.", "email")
     return user

@@ -72,8 +72,14 @@ def verify_signature(
 
 
 def _usable(now: datetime) -> Q:
-    """Subscriptions that may receive events: active, with a key neither revoked, expired nor deleted."""
-    key_alive = Q(api_key__revoked_at__isnull=True, api_key__deleted_at__isnull=True)
+    """Subscriptions that may receive events: active, with a key neither revoked, expired nor deleted,
+    owned by an active user."""
+    key_alive = Q(
+        api_key__revoked_at__isnull=True,
+        api_key__deleted_at__isnull=True,
+        api_key__user__active=True,
+        api_key__user__deleted_at__isnull=True,
+    )
     unexpired = Q(api_key__expires_at__isnull=True) | Q(api_key__expires_at__gt=now)
     return Q(active=True) & key_alive & unexpired
 

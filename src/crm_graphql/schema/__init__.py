@@ -10,6 +10,7 @@ from crm_graphql.schema.errors import CRMSchema, mask_unexpected_errors
 from crm_graphql.schema.introspection import IntrospectionSwitch
 from crm_graphql.schema.mutations import Mutation
 from crm_graphql.schema.queries import Query
+from crm_graphql.schema.subscriptions import Subscription
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -18,6 +19,7 @@ MAX_TOKENS = 5_000
 schema = CRMSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     config=StrawberryConfig(relay_max_results=100),
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

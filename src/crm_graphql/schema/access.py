@@ -59,6 +59,7 @@ class User(ModelNode):
     role: Role = strawberry.field(description="The user's role.")
     active: bool = strawberry.field(description="False once the user has left; inactive users keep their history.")
     external_id: str | None = strawberry.field(description="Identifier of this user in a partner system.")
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the user was added.")
     updated_at: datetime = strawberry.field(description="When the user was last changed.")
 

@@ -180,6 +180,7 @@ class Product(ModelNode):
     unit_price: Decimal = strawberry.field(description="Current list price per unit, in the order currency.")
     active: bool = strawberry.field(description="False once the product is no longer sold.")
     external_id: str | None = strawberry.field(description="Identifier of this product in a partner system.")
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the product was added.")
     updated_at: datetime = strawberry.field(description="When the product was last changed.")
 

@@ -67,6 +67,7 @@ class Campaign(ModelNode):
     ends_on: date = strawberry.field(description="Last day of the campaign (not before startsOn).")
     status: CampaignStatus = strawberry.field(description="Current state.")
     external_id: str | None = strawberry.field(description="Identifier of this campaign in a partner system.")
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the campaign was recorded.")
     updated_at: datetime = strawberry.field(description="When the campaign was last changed.")
 
@@ -116,6 +117,7 @@ class CampaignMember(ModelNode):
 
     status: MemberStatus = strawberry.field(description="How far the member got.")
     responded_at: datetime | None = strawberry.field(description="When the member first responded, if they did.")
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the customer was added to the campaign.")
 
     campaign = related(models.Campaign, "campaign_id", Campaign, "The campaign.")

@@ -125,6 +125,7 @@ class OrderRelationFilter:
 class OrderLine(ModelNode):
     model = models.OrderLine
     history = history(models.OrderLine)
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
 
     quantity: int = strawberry.field(description="Number of units (at least 1).")
     unit_price: Decimal = strawberry.field(description="Price charged per unit on this order.")

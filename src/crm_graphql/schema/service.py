@@ -61,6 +61,7 @@ class Visit(ModelNode):
     status: VisitStatus = strawberry.field(description="Current state of the visit.")
     outcome_notes: str | None = strawberry.field(description="What came of the visit; required once it is done.")
     external_id: str | None = strawberry.field(description="Identifier of this visit in a partner system.")
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the visit was recorded.")
     updated_at: datetime = strawberry.field(description="When the visit was last changed.")
 
@@ -108,6 +109,7 @@ class Ticket(ModelNode):
     due_at: datetime | None = strawberry.field(description="SLA deadline for resolution, from the priority.")
     satisfaction: int | None = strawberry.field(description="The customer's rating from 1 (poor) to 5 (excellent).")
     external_id: str | None = strawberry.field(description="Identifier of this ticket in a partner system.")
+    version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the ticket was recorded.")
     updated_at: datetime = strawberry.field(description="When the ticket was last changed.")
 

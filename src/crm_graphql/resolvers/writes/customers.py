@@ -35,10 +35,12 @@ async def _clean(
         values["name"] = problems.check(require_length, name, field="name", model=Customer, column="name")
     if "email" in data:
         email = data["email"]
-        values["email"] = email and problems.check(normalize_email, email, field="email")
+        values["email"] = problems.check(normalize_email, email, field="email") if email else None
     if "phone" in data:
         phone = data["phone"]
-        values["phone"] = phone and problems.check(normalize_phone, phone, field="phone", default_region=phone_region)
+        values["phone"] = (
+            problems.check(normalize_phone, phone, field="phone", default_region=phone_region) if phone else None
+        )
     if "address" in data:
         values["address"] = problems.check(
             optional_length, data["address"], field="address", model=Customer, column="address"
