@@ -218,3 +218,53 @@ async def test_people_use_signed_tokens(database_url: str) -> None:
         async with client_for(app, good) as http:
             response = await http.post("/graphql", json={"query": "{ tickets { totalCount } }"})
         assert response.status_code == 401
+
+
+def create_mutations(setup: dict[str, Any], role: Role) -> dict[str, tuple[str, dict[str, Any]]]:
+    """One create mutation per entity, with a valid input for a caller of `role`."""
+    from strawberry.relay import GlobalID
+
+    customer = str(GlobalID("Customer", str(setup["own_customer"])))
+    product = str(GlobalID("Product", str(setup["product"])))
+    rep = str(GlobalID("User", str(setup["users"][Role.SALES_REP].pk)))
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    visit: dict[str, Any] = {"customer": customer, "scheduledAt": later, "purpose": "Review"}
+    if role is not Role.SALES_REP:
+        visit["rep"] = rep
+    return {
+        "customers": ("customerCreate", {"name": "New", "segment": "CONSUMER"}),
+        "products": ("productCreate", {"sku": f"N-{role.value}", "name": "New", "category": "X", "unitPrice": "1.00"}),
+        "orders": ("orderCreate", {"customer": customer, "lines": [{"product": product, "quantity": 1}]}),
+        "visits": ("visitCreate", visit),
+        "tickets": ("ticketCreate", {"customer": customer, "kind": "FEEDBACK", "subject": "Hello"}),
+        "campaigns": (
+            "campaignCreate",
+            {"name": "New", "channel": "EMAIL", "startsOn": "2026-06-01", "endsOn": "2026-06-30"},
+        ),
+        "users": ("userCreate", {"name": "New", "email": f"new.{role.value}@example.com", "role": "MARKETER"}),
+    }
+
+
+WRITES: dict[Role, set[str]] = {
+    Role.ADMIN: set(ENTITIES),
+    Role.SALES_REP: {"customers", "orders", "visits"},
+    Role.SUPPORT_AGENT: {"tickets"},
+    Role.MARKETER: {"campaigns"},
+    Role.PARTNER: set(),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_each_role_writes_what_its_grants_allow(app: Any, role: Role) -> None:
+    setup = await world()
+    setup["own_customer"] = (await models.Customer.get(name="Customer 0")).pk  # the first rep's
+    setup["product"] = (await models.Product.get(sku="S-1")).pk
+    async with client_for(app, setup["keys"][role]) as http:
+        for entity, (mutation, data) in create_mutations(setup, role).items():
+            input_type = mutation[0].upper() + mutation[1:] + "Input"
+            query = f"mutation ($input: {input_type}!) {{ {mutation}(input: $input) {{ errors {{ field code }} }} }}"
+            errors = (await post(http, query, {"input": data}))["data"][mutation]["errors"]
+            if entity in WRITES[role]:
+                assert errors == [], (role, entity, errors)
+            else:
+                assert [e["code"] for e in errors] == ["FORBIDDEN"], (role, entity, errors)
