@@ -80,3 +80,10 @@ async def test_oversized_body_is_refused(database_url: str) -> None:
     ):
         response = await http.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 2_000})
     assert response.status_code == 413
+
+
+async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:
+    given = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": "trace-1"})
+    assert given.headers["x-request-id"] == "trace-1"
+    made = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": "bad id!"})
+    assert len(made.headers["x-request-id"]) == 32 and made.headers["x-request-id"] != "bad id!"

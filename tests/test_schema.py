@@ -59,7 +59,11 @@ def test_names_follow_graphql_conventions() -> None:
 
 async def test_unexpected_errors_before_execution_are_masked(caplog: pytest.LogCaptureFixture) -> None:
     # A broken setting makes the cost extension raise a TypeError before the query runs.
-    context = SimpleNamespace(settings=SimpleNamespace(max_query_cost="oops", introspection=True), viewer=None)
+    settings = SimpleNamespace(max_query_cost="oops", introspection=True)
+    context = SimpleNamespace(settings=settings, viewer=None, request_id="req-42")
     result = await schema.execute("{ customers { totalCount } }", context_value=context)
-    assert [e.message for e in result.errors or []] == ["Unexpected error."]
-    assert "not supported between instances" in caplog.text  # logged in full for the operators
+    assert [(e.message, e.extensions) for e in result.errors or []] == [
+        ("Unexpected error.", {"code": "INTERNAL_ERROR", "requestId": "req-42"})
+    ]
+    assert "request req-42: unexpected error" in caplog.text  # logged in full for the operators
+    assert "not supported between instances" in caplog.text

@@ -22,6 +22,7 @@ class Context:
     settings: Settings
     cache: Cache
     viewer: Viewer | None
+    request_id: str = ""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

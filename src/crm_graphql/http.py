@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ from crm_graphql.resolvers.loaders import Loaders
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 RATE_WINDOW_SECONDS = 60
+REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 WS_FORBIDDEN = 4403  # graphql-transport-ws: the server refused connection_init
 WS_NO_CREDENTIALS = 'Authentication required: send {"Authorization": "Bearer <API key or token>"} in connection_init.'
 
@@ -45,6 +49,15 @@ def prefers_graphql_response_json(accept: str | None) -> bool:
         if media in (GRAPHQL_RESPONSE_JSON, "application/json") and q > best_q:
             best, best_q = media, q
     return best == GRAPHQL_RESPONSE_JSON
+
+
+def request_id(request: Request | WebSocket) -> str:
+    """The id that ties a request to its log lines: the client's `X-Request-ID` when sane, else a new one."""
+    if not hasattr(request.state, "request_id"):
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request.state.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    value: str = request.state.request_id
+    return value
 
 
 def unauthorized(message: str) -> JSONResponse:
@@ -94,7 +107,14 @@ class CRMGraphQL(GraphQL[Context, None]):
         state = request.app.state
         viewer = getattr(request.state, "viewer", None)
         kind = SocketContext if isinstance(request, WebSocket) else Context
-        return kind(request=request, response=response, settings=state.settings, cache=state.cache, viewer=viewer)
+        return kind(
+            request=request,
+            response=response,
+            settings=state.settings,
+            cache=state.cache,
+            viewer=viewer,
+            request_id=request_id(request),
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a WebSocket by the `Authorization` entry (any case) of its connection_init payload."""
@@ -135,6 +155,8 @@ class CRMGraphQL(GraphQL[Context, None]):
             if refused := await self.rate_limited(request):
                 return refused
         response = await super().run(request, context=context, root_value=root_value)
+        if isinstance(response, Response):
+            response.headers[REQUEST_ID_HEADER] = request_id(request)
         if (
             isinstance(request, Request)
             and isinstance(response, Response)

@@ -50,12 +50,36 @@ class CRMSchema(strawberry.Schema):
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
         if result.errors:
-            result.errors = [UNEXPECTED.anonymise_error(e) if is_unexpected(e) else e for e in result.errors]
+            rid = getattr(kwargs.get("context_value"), "request_id", "")
+            result.errors = [_masked(e, rid) if is_unexpected(e) or _was_masked(e) else e for e in result.errors]
         return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        rid = getattr(execution_context and execution_context.context, "request_id", "")
         for error in errors:
             if is_unexpected(error):
-                logger.error("unexpected error at %s: %s", error.path, error.message, exc_info=error.original_error)
+                logger.error(
+                    "request %s: unexpected error at %s: %s",
+                    rid,
+                    error.path,
+                    error.message,
+                    exc_info=error.original_error,
+                )
             else:
-                logger.info("request error at %s: %s", error.path, error.message)
+                logger.info("request %s: error at %s: %s", rid, error.path, error.message)
+
+
+def _was_masked(error: GraphQLError) -> bool:
+    return error.message == UNEXPECTED.error_message and not error.extensions
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The client's view of an unexpected error: no detail, but the id to quote when reporting it."""
+    return GraphQLError(
+        UNEXPECTED.error_message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+    )
