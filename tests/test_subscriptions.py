@@ -26,7 +26,7 @@ from crm_graphql import models
 from crm_graphql.app import create_app
 from crm_graphql.http import WS_NO_CREDENTIALS
 from crm_graphql.models import Role
-from crm_graphql.resolvers.events import CURSOR_KEY, LEASE_KEY, MAX_BACKLOG, Event, StreamBroken, Subscriber
+from crm_graphql.resolvers.events import MAX_BACKLOG, Event, RedisBus, StreamBroken, Subscriber
 from crm_graphql.resolvers.policy import Viewer
 from crm_graphql.resolvers.writes.core import update_row, writable
 from crm_graphql.settings import Settings
@@ -352,8 +352,9 @@ async def test_events_reach_every_server_through_redis(
     """Two server processes share Redis: a change through one reaches a subscriber of the other."""
     key = await make_key(Role.ADMIN)
     env = {"CRM_DATABASE_URL": database_url, "CRM_CACHE_URL": redis_url}
+    lease_key = RedisBus(redis_url, database_url).lease_key  # this database's relay lease
     with redis.Redis.from_url(redis_url) as shared, ExitStack() as servers:
-        shared.delete(LEASE_KEY, CURSOR_KEY)  # left by servers of earlier tests, on other databases
+        shared.delete(lease_key)  # left by servers of an earlier test on the same database
         first = servers.enter_context(ExitStack())
         a = first.enter_context(serving(env=env, log=tmp_path / "a.log"))  # started first: it relays
         b = servers.enter_context(serving(env=env, log=tmp_path / "b.log"))
@@ -374,11 +375,11 @@ async def test_events_reach_every_server_through_redis(
                 await rename(via_a, anna, "Through A")
                 await arrives(on_b, seen_b, "Through A")
                 await arrives(on_a, seen_a, "Through A")
-                relay = shared.get(LEASE_KEY)
+                relay = shared.get(lease_key)
                 first.close()  # A shuts down cleanly and gives up the relay lease: B takes over
                 await rename(via_b, anna, "Through B")
                 await arrives(on_b, seen_b, "Through B")
-                assert shared.get(LEASE_KEY) not in (None, relay)
+                assert shared.get(lease_key) not in (None, relay)
     for log in ("a.log", "b.log"):
         assert "Traceback" not in (tmp_path / log).read_text()
 

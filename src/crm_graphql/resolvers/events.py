@@ -9,10 +9,12 @@ pub/sub channel every replica listens to; its cursor is kept in Redis for the ne
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass
@@ -33,9 +35,6 @@ GAP_TIMEOUT = 30.0  # how long a skipped id is waited for: its transaction may s
 START_WINDOW = 100  # recent ids checked for not-yet-committed transactions when a tail starts
 MAX_BACKLOG = 1_000  # events queued for one subscriber before it is cut off as too slow
 RECENT = 10_000  # delivered event ids remembered to drop duplicates
-CHANNEL = "crm:events"
-LEASE_KEY = "crm:events:relay"
-CURSOR_KEY = "crm:events:cursor"
 LEASE_MS = 2_000
 CURSOR_MS = 10_000  # a cursor older than this belongs to a relay long gone: start afresh
 READY_TIMEOUT = 5.0
@@ -134,7 +133,7 @@ class Subscriber:
         raise item
 
 
-class EventBus:
+class EventBus(ABC):
     """Fans events out to this replica's subscribers; subclasses feed it."""
 
     def __init__(self) -> None:
@@ -142,7 +141,7 @@ class EventBus:
         self._recent: dict[int, None] = {}  # ids in delivery order
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027  (an optional hook)
         """Begin the background work that needs no subscriber."""
 
     @asynccontextmanager
@@ -156,11 +155,12 @@ class EventBus:
             self.subscribers.discard(subscriber)
             self._unregistered()
 
+    @abstractmethod
     async def _register(self, subscriber: Subscriber) -> None:
-        raise NotImplementedError
+        """Add `subscriber` once this bus can no longer miss an event meant for it."""
 
-    def _unregistered(self) -> None:
-        pass
+    def _unregistered(self) -> None:  # noqa: B027  (an optional hook)
+        """Called after a subscriber left."""
 
     def deliver(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -225,9 +225,12 @@ class LocalBus(EventBus):
 class RedisBus(EventBus):
     """Replicas sharing Redis: one relays the outbox to a pub/sub channel, every one listens."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, database_url: str) -> None:
         super().__init__()
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=5)
+        # Deployments on different databases may share one Redis: keep their events apart.
+        prefix = f"crm:events:{hashlib.sha256(database_url.encode()).hexdigest()[:16]}"
+        self.channel, self.lease_key, self.cursor_key = prefix, f"{prefix}:relay", f"{prefix}:cursor"
         self.token = uuid.uuid4().hex
         self._listening = asyncio.Event()
 
@@ -246,7 +249,7 @@ class RedisBus(EventBus):
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     while True:
                         message = await pubsub.get_message(timeout=1.0)
                         if message is None:
@@ -268,15 +271,15 @@ class RedisBus(EventBus):
             events: list[Event] = []
             pause = POLL_INTERVAL
             try:
-                if await self.redis.eval(LEASE, 1, LEASE_KEY, self.token, str(LEASE_MS)):  # type: ignore[misc]
+                if await self.redis.eval(LEASE, 1, self.lease_key, self.token, str(LEASE_MS)):  # type: ignore[misc]
                     if tail is None:
-                        cursor = await self.redis.get(CURSOR_KEY)
+                        cursor = await self.redis.get(self.cursor_key)
                         tail = await OutboxTail.start(int(cursor) if cursor else None)
                     events = await tail.poll()
                     async with self.redis.pipeline(transaction=False) as pipe:
                         for event in events:
-                            pipe.publish(CHANNEL, json.dumps(asdict(event)))
-                        pipe.set(CURSOR_KEY, tail.cursor, px=CURSOR_MS)
+                            pipe.publish(self.channel, json.dumps(asdict(event)))
+                        pipe.set(self.cursor_key, tail.cursor, px=CURSOR_MS)
                         await pipe.execute()
                 else:
                     tail = None  # another replica relays; take over from its cursor if it stops
@@ -289,12 +292,12 @@ class RedisBus(EventBus):
     async def close(self) -> None:
         await super().close()
         with suppress(Exception):
-            await self.redis.eval(RELEASE, 1, LEASE_KEY, self.token)  # type: ignore[misc]
+            await self.redis.eval(RELEASE, 1, self.lease_key, self.token)  # type: ignore[misc]
         await self.redis.aclose()
 
 
 def event_bus(settings: Settings) -> EventBus:
     """Through Redis when the cache is Redis (every replica sees every event), else in this process."""
     if urlsplit(settings.cache_url).scheme in ("redis", "rediss"):
-        return RedisBus(settings.cache_url)
+        return RedisBus(settings.cache_url, settings.database_url)
     return LocalBus()
