@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 
 from crm_graphql import models
 from crm_graphql.models import AuditAction, AuditEntry, IdempotencyKey
-from crm_graphql.resolvers.errors import Conflict, DomainError, NotFound
+from crm_graphql.resolvers.errors import Conflict, DomainError, Duplicate, NotFound
 from crm_graphql.resolvers.policy import ENTITY_OF, Action, Viewer, require, row_scope
 from crm_graphql.resolvers.webhooks import record_event
 
@@ -94,6 +94,25 @@ async def writable(
     if row is None:
         raise NotFound(f"No {'deleted ' if deleted else ''}{TYPE_NAMES[model]} with this ID.", "id")
     return viewer, row
+
+
+async def taken(
+    model: type[Model], column: str, value: str, conn: BaseDBAsyncClient, *, other_than: int | None
+) -> bool:
+    """Whether a row other than `other_than` already holds `value` in `column` (ignoring case)."""
+    rows = model.filter(**{f"{column}__iexact": value}).using_db(conn)
+    return await (rows.exclude(pk=other_than) if other_than else rows).exists()
+
+
+async def unique(write: Awaitable[M], message: str, field: str) -> M:
+    """The result of `write`, or DUPLICATE if a concurrent writer took a unique value first.
+
+    The callers check uniqueness beforehand; this covers the race between check and write.
+    """
+    try:
+        return await write
+    except IntegrityError as exc:
+        raise Duplicate(message, field) from exc
 
 
 async def create_row(viewer: Viewer, model: type[M], values: Mapping[str, Any], conn: BaseDBAsyncClient) -> M:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from crm_graphql.models import Customer, Role, Segment, User
@@ -20,7 +19,16 @@ from crm_graphql.resolvers.validation import (
     optional_length,
     require_length,
 )
-from crm_graphql.resolvers.writes.core import create_row, delete_row, once, restore_row, update_row, writable
+from crm_graphql.resolvers.writes.core import (
+    create_row,
+    delete_row,
+    once,
+    restore_row,
+    taken,
+    unique,
+    update_row,
+    writable,
+)
 
 OWNER_ROLES = (Role.SALES_REP, Role.ADMIN)
 
@@ -57,7 +65,7 @@ async def _clean(
     if "owner_id" in data:
         values["owner_id"] = await _owner(viewer, data["owner_id"], problems, conn)
     for column, field in (("email", "email"), ("external_id", "externalId")):
-        if values.get(column) and await _taken(column, values[column], pk, conn):
+        if values.get(column) and await taken(Customer, column, values[column], conn, other_than=pk):
             problems.add(Duplicate(f"Another customer already has this {field}.", field))
     problems.raise_if_any()
     return values
@@ -75,11 +83,6 @@ async def _owner(viewer: Viewer, owner_id: int | None, problems: Problems, conn:
     return owner_id
 
 
-async def _taken(column: str, value: str, pk: int | None, conn: BaseDBAsyncClient) -> bool:
-    others = Customer.filter(**{f"{column}__iexact": value}).using_db(conn)
-    return await (others.exclude(pk=pk) if pk else others).exists()
-
-
 async def create_customer(
     viewer: Viewer | None, data: Mapping[str, Any], *, idempotency_key: str | None, phone_region: str | None
 ) -> tuple[Customer, bool]:
@@ -90,7 +93,11 @@ async def create_customer(
 
     async def create(conn: BaseDBAsyncClient) -> Customer:
         values = await _clean(viewer, data, conn, phone_region=phone_region)
-        return await _unique(create_row(viewer, Customer, values, conn))
+        return await unique(
+            create_row(viewer, Customer, values, conn),
+            "Another customer already has this e-mail or external ID.",
+            "email",
+        )
 
     return await once(viewer, idempotency_key, "customerCreate", data, create, Customer)
 
@@ -101,7 +108,11 @@ async def update_customer(
     async with in_transaction() as conn:
         viewer, row = await writable(viewer, Customer, pk, conn)
         values = await _clean(viewer, data, conn, phone_region=phone_region, pk=pk)
-        return await _unique(update_row(viewer, row, values, version, conn))
+        return await unique(
+            update_row(viewer, row, values, version, conn),
+            "Another customer already has this e-mail or external ID.",
+            "email",
+        )
 
 
 async def delete_customer(viewer: Viewer | None, pk: int, version: int) -> Customer:
@@ -114,12 +125,3 @@ async def restore_customer(viewer: Viewer | None, pk: int) -> Customer:
     async with in_transaction() as conn:
         viewer, row = await writable(viewer, Customer, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)
-
-
-async def _unique(write: Any) -> Customer:
-    # The checks above catch duplicates; a concurrent writer can still win the race.
-    try:
-        row: Customer = await write
-    except IntegrityError as exc:
-        raise Duplicate("Another customer already has this e-mail or external ID.", "email") from exc
-    return row

@@ -8,12 +8,11 @@ results are final.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from crm_graphql.models import Campaign, CampaignMember, CampaignStatus, Channel, Customer, MemberStatus
@@ -30,7 +29,16 @@ from crm_graphql.resolvers.validation import (
     require_length,
 )
 from crm_graphql.resolvers.workflows import move_campaign, move_member
-from crm_graphql.resolvers.writes.core import create_row, delete_row, once, restore_row, update_row, writable
+from crm_graphql.resolvers.writes.core import (
+    create_row,
+    delete_row,
+    once,
+    restore_row,
+    taken,
+    unique,
+    update_row,
+    writable,
+)
 
 MAX_NEW_MEMBERS = 1_000
 FINISHED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
@@ -74,24 +82,11 @@ async def _clean(data: Mapping[str, Any], conn: BaseDBAsyncClient, row: Campaign
         external_id = problems.check(
             optional_length, data["external_id"], field="externalId", model=Campaign, column="external_id"
         )
-        if external_id and await _taken(external_id, row, conn):
+        if external_id and await taken(Campaign, "external_id", external_id, conn, other_than=row.pk if row else None):
             problems.add(Duplicate("Another campaign already has this externalId.", "externalId"))
         values["external_id"] = external_id
     problems.raise_if_any()
     return values
-
-
-async def _taken(external_id: str, row: Campaign | None, conn: BaseDBAsyncClient) -> bool:
-    others = Campaign.filter(external_id__iexact=external_id).using_db(conn)
-    return await (others.exclude(pk=row.pk) if row else others).exists()
-
-
-async def _unique(write: Awaitable[Campaign]) -> Campaign:
-    # The check above catches duplicates; a concurrent writer can still win the race.
-    try:
-        return await write
-    except IntegrityError as exc:
-        raise Duplicate("Another campaign already has this externalId.", "externalId") from exc
 
 
 async def create_campaign(
@@ -102,7 +97,10 @@ async def create_campaign(
 
     async def create(conn: BaseDBAsyncClient) -> Campaign:
         values = await _clean(data, conn)
-        return await _unique(create_row(viewer, Campaign, {**values, "status": CampaignStatus.PLANNED}, conn))
+        planned = {**values, "status": CampaignStatus.PLANNED}
+        return await unique(
+            create_row(viewer, Campaign, planned, conn), "Another campaign already has this externalId.", "externalId"
+        )
 
     return await once(viewer, idempotency_key, "campaignCreate", data, create, Campaign)
 
@@ -111,7 +109,11 @@ async def update_campaign(viewer: Viewer | None, pk: int, version: int, data: Ma
     async with in_transaction() as conn:
         viewer, row = await writable(viewer, Campaign, pk, conn)
         values = await _clean(data, conn, row)
-        return await _unique(update_row(viewer, row, values, version, conn))
+        return await unique(
+            update_row(viewer, row, values, version, conn),
+            "Another campaign already has this externalId.",
+            "externalId",
+        )
 
 
 async def delete_campaign(viewer: Viewer | None, pk: int, version: int) -> Campaign:

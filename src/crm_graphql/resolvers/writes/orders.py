@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -42,7 +41,17 @@ from crm_graphql.resolvers.validation import (
 )
 from crm_graphql.resolvers.webhooks import record_event
 from crm_graphql.resolvers.workflows import move_order
-from crm_graphql.resolvers.writes.core import create_row, delete_row, once, plain, restore_row, update_row, writable
+from crm_graphql.resolvers.writes.core import (
+    create_row,
+    delete_row,
+    once,
+    plain,
+    restore_row,
+    taken,
+    unique,
+    update_row,
+    writable,
+)
 
 REP_ROLES = (Role.SALES_REP, Role.ADMIN)
 CREATED_STATUSES = (OrderStatus.DRAFT, OrderStatus.CONFIRMED)
@@ -128,14 +137,9 @@ async def _campaign(pk: int | None, problems: Problems, conn: BaseDBAsyncClient)
 
 async def _external_id(value: str | None, order: Order | None, problems: Problems, conn: BaseDBAsyncClient) -> Any:
     external_id = problems.check(optional_length, value, field="externalId", model=Order, column="external_id")
-    if external_id and await _taken(external_id, order, conn):
+    if external_id and await taken(Order, "external_id", external_id, conn, other_than=order.pk if order else None):
         problems.add(Duplicate("Another order already has this externalId.", "externalId"))
     return external_id
-
-
-async def _taken(external_id: str, order: Order | None, conn: BaseDBAsyncClient) -> bool:
-    others = Order.filter(external_id__iexact=external_id).using_db(conn)
-    return await (others.exclude(pk=order.pk) if order else others).exists()
 
 
 async def _lines(
@@ -215,7 +219,11 @@ async def create_order(
         rows, total = await _lines(data["lines"], problems, conn)
         problems.raise_if_any()
         values.setdefault("ordered_at", datetime.now(UTC))
-        order = await _unique(create_row(viewer, Order, {**values, "total": total}, conn))
+        order = await unique(
+            create_row(viewer, Order, {**values, "total": total}, conn),
+            "Another order already has this externalId.",
+            "externalId",
+        )
         await _write_lines(viewer, order, rows, conn)
         if order.status == OrderStatus.CONFIRMED:
             await _status_event(viewer, order, None, conn)
@@ -232,7 +240,9 @@ async def update_order(viewer: Viewer | None, pk: int, version: int, data: Mappi
         problems = Problems()
         values = await _clean(viewer, data, problems, conn, order=order)
         problems.raise_if_any()
-        order = await _unique(update_row(viewer, order, values, version, conn))
+        order = await unique(
+            update_row(viewer, order, values, version, conn), "Another order already has this externalId.", "externalId"
+        )
         if order.status != previous:
             await _status_event(viewer, order, previous, conn)
         return order
@@ -273,12 +283,3 @@ async def restore_order(viewer: Viewer | None, pk: int) -> Order:
     async with in_transaction() as conn:
         viewer, order = await writable(viewer, Order, pk, conn, deleted=True)
         return await restore_row(viewer, order, conn)
-
-
-async def _unique(write: Any) -> Order:
-    # The check in _clean catches duplicates; a concurrent writer can still win the race.
-    try:
-        order: Order = await write
-    except IntegrityError as exc:
-        raise Duplicate("Another order already has this externalId.", "externalId") from exc
-    return order

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from crm_graphql.models import Product
@@ -15,7 +14,16 @@ from crm_graphql.resolvers.errors import Duplicate
 from crm_graphql.resolvers.policy import Action, Entity, Viewer, require
 from crm_graphql.resolvers.validation import Problems, Required, non_negative_money, optional_length, require_length
 from crm_graphql.resolvers.writes.bulk import Outcome, upsert
-from crm_graphql.resolvers.writes.core import create_row, delete_row, once, restore_row, update_row, writable
+from crm_graphql.resolvers.writes.core import (
+    create_row,
+    delete_row,
+    once,
+    restore_row,
+    taken,
+    unique,
+    update_row,
+    writable,
+)
 
 TEXT_COLUMNS = {"sku": "sku", "name": "name", "category": "category"}  # column: GraphQL field
 
@@ -54,15 +62,10 @@ async def _clean(data: Mapping[str, Any], conn: BaseDBAsyncClient, *, pk: int | 
     problems = Problems()
     values = product_fields(data, problems)
     for column, field in (("sku", "sku"), ("external_id", "externalId")):
-        if values.get(column) and await _taken(column, values[column], pk, conn):
+        if values.get(column) and await taken(Product, column, values[column], conn, other_than=pk):
             problems.add(Duplicate(f"Another product already has this {field}.", field))
     problems.raise_if_any()
     return values
-
-
-async def _taken(column: str, value: str, pk: int | None, conn: BaseDBAsyncClient) -> bool:
-    others = Product.filter(**{f"{column}__iexact": value}).using_db(conn)
-    return await (others.exclude(pk=pk) if pk else others).exists()
 
 
 async def create_product(
@@ -73,7 +76,9 @@ async def create_product(
 
     async def create(conn: BaseDBAsyncClient) -> Product:
         values = await _clean(data, conn)
-        return await _unique(create_row(viewer, Product, values, conn))
+        return await unique(
+            create_row(viewer, Product, values, conn), "Another product already has this SKU or external ID.", "sku"
+        )
 
     return await once(viewer, idempotency_key, "productCreate", data, create, Product)
 
@@ -82,7 +87,11 @@ async def update_product(viewer: Viewer | None, pk: int, version: int, data: Map
     async with in_transaction() as conn:
         viewer, row = await writable(viewer, Product, pk, conn)
         values = await _clean(data, conn, pk=pk)
-        return await _unique(update_row(viewer, row, values, version, conn))
+        return await unique(
+            update_row(viewer, row, values, version, conn),
+            "Another product already has this SKU or external ID.",
+            "sku",
+        )
 
 
 async def delete_product(viewer: Viewer | None, pk: int, version: int) -> Product:
@@ -95,15 +104,6 @@ async def restore_product(viewer: Viewer | None, pk: int) -> Product:
     async with in_transaction() as conn:
         viewer, row = await writable(viewer, Product, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)
-
-
-async def _unique(write: Any) -> Product:
-    # The checks above catch duplicates; a concurrent writer can still win the race.
-    try:
-        row: Product = await write
-    except IntegrityError as exc:
-        raise Duplicate("Another product already has this SKU or external ID.", "sku") from exc
-    return row
 
 
 async def upsert_products(

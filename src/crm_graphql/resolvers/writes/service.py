@@ -14,12 +14,11 @@ Decisions beyond the lifecycles in `workflows`:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -45,6 +44,7 @@ from crm_graphql.resolvers.writes.core import (
     once,
     plain,
     restore_row,
+    unique,
     update_row,
     writable,
 )
@@ -101,14 +101,6 @@ async def _external_id(
     if external_id and await model.filter(external_id=external_id).using_db(conn).exists():
         problems.add(Duplicate("Another record already has this externalId.", "externalId"))
     return external_id
-
-
-async def _unique(write: Awaitable[M]) -> M:
-    # The check above catches duplicates; a concurrent writer can still win the race.
-    try:
-        return await write
-    except IntegrityError as exc:
-        raise Duplicate("Another record already has this externalId.", "externalId") from exc
 
 
 async def _new_ticket(viewer: Viewer, data: Mapping[str, Any], conn: BaseDBAsyncClient) -> dict[str, Any]:
@@ -179,7 +171,10 @@ async def create_ticket(
     viewer = require(viewer, Entity.TICKETS, Action.WRITE)
 
     async def create(conn: BaseDBAsyncClient) -> Ticket:
-        return await _unique(create_row(viewer, Ticket, await _new_ticket(viewer, data, conn), conn))
+        values = await _new_ticket(viewer, data, conn)
+        return await unique(
+            create_row(viewer, Ticket, values, conn), "Another record already has this externalId.", "externalId"
+        )
 
     return await once(viewer, idempotency_key, "ticketCreate", data, create, Ticket)
 
@@ -273,7 +268,10 @@ async def create_visit(
         data = {**data, "rep_id": viewer.user_id}
 
     async def create(conn: BaseDBAsyncClient) -> Visit:
-        return await _unique(create_row(viewer, Visit, await _new_visit(viewer, data, conn), conn))
+        values = await _new_visit(viewer, data, conn)
+        return await unique(
+            create_row(viewer, Visit, values, conn), "Another record already has this externalId.", "externalId"
+        )
 
     return await once(viewer, idempotency_key, "visitCreate", data, create, Visit)
 
