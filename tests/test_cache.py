@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -81,5 +82,98 @@ async def test_counters_fall_back_to_the_process_when_redis_is_down() -> None:
     cache = Cache.from_url("redis://127.0.0.1:1/0")
     try:
         assert [await cache.hit("rate:k", 60) for _ in range(3)] == [1, 2, 3]
+    finally:
+        await cache.close()
+
+
+class SlowComputation(Computation):
+    """Takes a moment, so that concurrent callers overlap; can be told to fail."""
+
+    def __init__(self, seconds: float = 0.2, fail: bool = False) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.fail = fail
+
+    async def __call__(self) -> dict[str, float]:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)
+        if self.fail:
+            raise RuntimeError("fit failed")
+        return {"forecast": 12.5}
+
+
+async def test_concurrent_callers_of_a_cold_key_compute_once(cache: Cache) -> None:
+    key, compute = f"test:{uuid.uuid4()}", SlowComputation()
+    results = await asyncio.gather(*(cache.get_or_compute(key, 30, compute) for _ in range(5)))
+    assert results == [{"forecast": 12.5}] * 5
+    assert compute.calls == 1
+    assert cache._flights == {}  # nothing left behind
+
+
+async def test_a_failed_computation_fails_every_waiter_and_caches_nothing(cache: Cache) -> None:
+    key, failing = f"test:{uuid.uuid4()}", SlowComputation(fail=True)
+    results = await asyncio.gather(*(cache.get_or_compute(key, 30, failing) for _ in range(3)), return_exceptions=True)
+    assert [str(r) for r in results] == ["fit failed"] * 3
+    assert failing.calls == 1
+    compute = Computation()
+    assert await cache.get_or_compute(key, 30, compute) == {"forecast": 12.5}
+    assert compute.calls == 1
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_computation_for_others(cache: Cache) -> None:
+    key, compute = f"test:{uuid.uuid4()}", SlowComputation()
+    first = asyncio.ensure_future(cache.get_or_compute(key, 30, compute))
+    second = asyncio.ensure_future(cache.get_or_compute(key, 30, compute))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    assert await second == {"forecast": 12.5}
+    assert first.cancelled()
+    assert compute.calls == 1
+
+
+async def test_replicas_on_redis_compute_a_cold_key_once(redis_url: str) -> None:
+    key, compute = f"test:{uuid.uuid4()}", SlowComputation()
+    replicas = [Cache.from_url(redis_url), Cache.from_url(redis_url)]
+    try:
+        calls = [replica.get_or_compute(key, 30, compute) for replica in replicas for _ in range(3)]
+        assert await asyncio.gather(*calls) == [{"forecast": 12.5}] * 6
+        assert compute.calls == 1
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
+async def test_a_replica_waits_no_longer_than_the_lock(redis_url: str) -> None:
+    key, compute = f"test:{uuid.uuid4()}", SlowComputation(seconds=1.0)
+    slow, impatient = Cache.from_url(redis_url), Cache.from_url(redis_url)
+    impatient.lock_seconds = 0.2
+    try:
+        holder = asyncio.ensure_future(slow.get_or_compute(key, 30, compute))
+        await asyncio.sleep(0.05)
+        assert await impatient.get_or_compute(key, 30, compute) == {"forecast": 12.5}
+        assert compute.calls == 2  # it gave up waiting and computed itself
+        await holder
+    finally:
+        await slow.close()
+        await impatient.close()
+
+
+async def test_versions_count_bumps(cache: Cache) -> None:
+    name = f"series:test:{uuid.uuid4()}"
+    assert await cache.version(name) == 0
+    await cache.bump(name, f"{name}:other")
+    await cache.bump(name)
+    assert [await cache.version(name), await cache.version(f"{name}:other")] == [2, 1]
+    await cache.invalidate(f"version:{name}", f"version:{name}:other")  # leave nothing behind in Redis
+
+
+async def test_versions_degrade_when_redis_is_down() -> None:
+    cache, compute = Cache.from_url("redis://127.0.0.1:1/0"), SlowComputation(seconds=0.05)
+    try:
+        await cache.bump("series:total")  # logged and skipped
+        assert await cache.version("series:total") == 0
+        results = await asyncio.gather(*(cache.get_or_compute("k", 30, compute) for _ in range(3)))
+        assert results == [{"forecast": 12.5}] * 3
+        assert compute.calls == 1  # still one computation per process
     finally:
         await cache.close()

@@ -36,6 +36,7 @@ TABLES = {
     "users",
     "api_keys",
     "customers",
+    "value_fits",
     "products",
     "orders",
     "order_lines",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from functools import partial
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,6 +22,7 @@ from crm_graphql.graphiql import STATIC_DIR, STATIC_URL
 from crm_graphql.http import CRMGraphQL
 from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.events import event_bus
+from crm_graphql.resolvers.values import refresh_values_every
 from crm_graphql.resolvers.webhooks import WebhookDispatcher
 from crm_graphql.schema import schema
 from crm_graphql.settings import Settings
@@ -52,24 +55,33 @@ async def index(request: Request) -> RedirectResponse:
 
 
 @asynccontextmanager
-async def webhook_dispatcher(settings: Settings) -> AsyncIterator[None]:
-    """Deliver partner webhooks in the background while the app runs (when enabled).
-
-    Safe on every replica at once: deliveries are claimed in the database.
-    """
-    if not settings.webhook_dispatcher:
-        yield
-        return
-    dispatcher = WebhookDispatcher(max_attempts=settings.webhook_max_attempts, timeout=settings.webhook_timeout)
+async def background(
+    name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]], grace: float
+) -> AsyncIterator[None]:
+    """Run `run(stop)` as a task while the app runs; at shutdown set `stop` and allow `grace` seconds."""
     stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop, settings.webhook_interval), name="webhook-dispatcher")
+    task = asyncio.create_task(run(stop), name=name)
     try:
         yield
     finally:
         stop.set()
-        # Let the current round finish; a cancelled request is safe (its claim expires, it is retried).
         with suppress(TimeoutError):
-            await asyncio.wait_for(task, settings.webhook_timeout + 5)
+            await asyncio.wait_for(task, grace)  # cancels the task when the grace runs out
+
+
+@asynccontextmanager
+async def webhook_dispatcher(settings: Settings) -> AsyncIterator[None]:
+    """Deliver partner webhooks in the background while the app runs.
+
+    Safe on every replica at once: deliveries are claimed in the database.
+    """
+    dispatcher = WebhookDispatcher(max_attempts=settings.webhook_max_attempts, timeout=settings.webhook_timeout)
+    # Let the current round finish; a cancelled request is safe (its claim expires, it is retried).
+    grace = settings.webhook_timeout + 5
+    try:
+        async with background("webhook-dispatcher", partial(dispatcher.run, interval=settings.webhook_interval), grace):
+            yield
+    finally:
         await dispatcher.aclose()
 
 
@@ -84,7 +96,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.events = event_bus(settings)
             try:
                 await app.state.events.start()
-                async with webhook_dispatcher(settings):
+                async with AsyncExitStack() as tasks:
+                    if settings.webhook_dispatcher:
+                        await tasks.enter_async_context(webhook_dispatcher(settings))
+                    if settings.analytics_refresh_hours > 0:
+                        refresh = partial(refresh_values_every, settings.analytics_refresh_hours)
+                        await tasks.enter_async_context(background("value-refresh", refresh, grace=5))
                     yield
             finally:
                 await app.state.events.close()

@@ -1,4 +1,5 @@
-"""The `crm-graphql` command: serve, migrate, seed, users, keys, token, import, makemigrations, export-schema."""
+"""The `crm-graphql` command: serve, migrate, seed, users, keys, token, import, analytics, makemigrations,
+export-schema."""
 
 from __future__ import annotations
 
@@ -73,12 +74,42 @@ async def _demo_key(settings: Settings) -> None:
     print(f'In GraphiQL, open "Headers" and paste: {{"Authorization": "Bearer {key}"}}')
 
 
+async def _refresh_values(settings: Settings) -> None:
+    from tqdm import tqdm
+
+    from crm_graphql.resolvers.values import refresh_values
+
+    async with connected(settings):
+        with tqdm(unit="customer", desc="Scoring customer value", file=sys.stderr) as bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            fit = await refresh_values(progress=advance)
+    if fit is None:
+        print("No customer has a counted order yet; value scores cleared.")
+        return
+    print(
+        f"Scored {fit.customers} customers ({fit.repeat_customers} repeat buyers) on purchases up to "
+        f"{fit.observation_end}; fitting took {fit.fit_seconds:.2f} s."
+    )
+    if fit.note:
+        print(f"Note: {fit.note}")
+
+
+def cmd_analytics_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_refresh_values(settings))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     asyncio.run(_migrate(settings))
     if args.demo:
         asyncio.run(_seed(settings, DEFAULT_DEMO_CUSTOMERS))
+        asyncio.run(_refresh_values(settings))
         asyncio.run(_demo_key(settings))
     print(f"Serving GraphQL (and GraphiQL in a browser) at http://{args.host}:{args.port}/graphql")
     uvicorn.run(
@@ -247,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_cmd.add_argument("--rejects", metavar="FILE", help="write the rejected rows here, with an `errors` column")
     import_cmd.set_defaults(handler=cmd_import)
+
+    analytics = commands.add_parser("analytics", help="customer value scores").add_subparsers(
+        dest="action", required=True
+    )
+    refresh = analytics.add_parser("refresh", help="refit the value models and store every customer's scores")
+    refresh.set_defaults(handler=cmd_analytics_refresh)
 
     makemigrations = commands.add_parser("makemigrations", help="write a migration for model changes")
     makemigrations.add_argument("--name", help="migration name suffix, e.g. add_customer_vat_id")

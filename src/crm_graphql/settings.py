@@ -32,6 +32,7 @@ class Settings:
     webhook_interval: float = 1.0
     webhook_timeout: float = 5.0
     webhook_max_attempts: int = 8
+    analytics_refresh_hours: float = 0.0
     debug: bool = False
 
     @classmethod
@@ -53,6 +54,7 @@ class Settings:
             webhook_interval=config("CRM_WEBHOOK_INTERVAL", cast=float, default=1.0),
             webhook_timeout=config("CRM_WEBHOOK_TIMEOUT", cast=float, default=5.0),
             webhook_max_attempts=config("CRM_WEBHOOK_MAX_ATTEMPTS", cast=int, default=8),
+            analytics_refresh_hours=config("CRM_ANALYTICS_REFRESH_HOURS", cast=float, default=0.0),
             debug=config("CRM_DEBUG", cast=bool, default=False),
         )
 

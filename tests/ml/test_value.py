@@ -11,6 +11,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from crm_graphql.ml.rfm import SEGMENTS, rfm_scores
+from crm_graphql.ml.scoring import ValueScores, score_customers
 from crm_graphql.ml.value import (
     BGNBDParams,
     GammaGammaParams,
@@ -356,3 +357,53 @@ def test_rfm_rejects_missing_values() -> None:
         rfm_scores([1, np.nan], [1, 2], [3, 4])
     with pytest.raises(ValueError, match="at least one"):
         rfm_scores([], [], [])
+
+
+@pytest.fixture(scope="module")
+def scores(transactions: pd.DataFrame) -> ValueScores:
+    """CDNOW scored through `score_customers`: the path the API's refresh takes."""
+    return score_customers(
+        transactions["customer"], transactions["date"], transactions["amount"], observation_end=date(1997, 9, 30)
+    )
+
+
+def test_scoring_fits_the_published_parameters_on_the_apis_path(scores: ValueScores) -> None:
+    bg, spend = scores.bgnbd, scores.gamma_gamma
+    assert bg is not None and spend is not None
+    assert {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b} == pytest.approx(PUBLISHED_BGNBD, rel=0.01)
+    assert bg.log_likelihood == pytest.approx(PUBLISHED_BGNBD_LL, abs=0.5)
+    assert {"p": spend.p, "q": spend.q, "gamma": spend.gamma} == pytest.approx(PUBLISHED_GG, rel=0.01)
+    assert spend.log_likelihood == pytest.approx(PUBLISHED_GG_LL, abs=0.5)
+    assert scores.notes == ()
+
+
+def test_scoring_gives_every_customer_the_published_scores(scores: ValueScores) -> None:
+    frame = scores.customers
+    assert len(frame) == 2357
+    assert frame.loc[[1, 6], "p_alive"].to_list() == pytest.approx([0.727, 0.642], abs=1e-3)
+    assert frame.loc[1, "clv"] == pytest.approx(36.3, abs=0.1)
+    one_timers = frame[frame["x"] == 0]
+    assert (one_timers["p_alive"] == 1).all()
+    assert one_timers["expected_order_value"].to_numpy() == pytest.approx(35.17, abs=0.01)
+    assert set(frame["rfm_segment"]) <= set(SEGMENTS)
+    assert (frame["purchase_days"] == frame["x"] + 1).all()
+
+
+def test_scoring_without_repeat_buyers_keeps_rfm_and_says_why() -> None:
+    result = score_customers(
+        [1, 2, 3], ["2026-01-05", "2026-02-01", "2026-03-01"], [10, 20, 30], observation_end=date(2026, 3, 31)
+    )
+    assert result.bgnbd is None and result.gamma_gamma is None
+    assert any("BG/NBD not fitted" in note for note in result.notes)
+    assert result.customers["clv"].isna().all()
+    assert result.customers["rfm_r"].to_list() == [1, 3, 5]
+    assert result.customers["total_spend"].to_list() == [10, 20, 30]
+
+
+def test_expected_purchases_without_dropout_heterogeneity_tends_to_the_point_mass_limit() -> None:
+    # a, b beyond POINT_MASS_SHAPE (as fits on data without churn give) against the exact formula just below it.
+    history = ([0, 3, 9], [0.0, 10.0, 30.0], [20.0, 25.0, 40.0])
+    near = expected_purchases(BGNBDParams(0.7, 2.3, 5e4, 3e5), 13, *history)
+    limit = expected_purchases(BGNBDParams(0.7, 2.3, 5e6, 3e7), 13, *history)
+    assert np.isfinite(limit).all()
+    assert limit == pytest.approx(near, rel=1e-3)

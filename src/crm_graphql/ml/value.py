@@ -22,6 +22,7 @@ FloatArray = npt.NDArray[np.float64]
 Rows = Callable[[FloatArray], FloatArray]  # parameters -> one value (or gradient row) per data row
 
 DAYS_PER_MONTH = 365.25 / 12
+POINT_MASS_SHAPE = 1e5  # beyond this a and b are a point mass to within about x / a (1e-5 relative)
 
 
 def summarize(
@@ -225,11 +226,18 @@ def expected_purchases(
     ts, xs, txs, Ts = (np.asarray(v, dtype=float) for v in (t, x, t_x, T))
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = ts / (alpha + Ts + ts)
-    # Euler's transformation of eq. 10's ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z):
-    # bounded arguments, so no overflow for heavy buyers.
-    tail = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + xs - 1, z)
     alive = expit(-_log_dropout_odds(params, xs, txs, Ts))
-    return np.asarray((a + b + xs - 1) / (a - 1) * (1 - tail) * alive)
+    with np.errstate(all="ignore"):
+        # Euler's transformation of eq. 10's ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z):
+        # bounded arguments, so no overflow for heavy buyers.
+        tail = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + xs - 1, z)
+        exact = (a + b + xs - 1) / (a - 1) * (1 - tail) * alive
+    if a < POINT_MASS_SHAPE and np.isfinite(exact).all():
+        return np.asarray(exact)
+    # Data without dropout drive a and b without bound at a fixed ratio: the beta becomes a point mass
+    # at p = a / (a + b), where eq. 10 tends to (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p.
+    p = a / (a + b)
+    return np.asarray((1 - ((alpha + Ts) / (alpha + Ts + p * ts)) ** (r + xs)) / p * alive)
 
 
 def expected_purchases_unconditional(params: BGNBDParams, t: npt.ArrayLike) -> FloatArray:

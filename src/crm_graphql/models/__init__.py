@@ -1,6 +1,7 @@
 """Tortoise models, one module per domain. No business rules live here."""
 
 from crm_graphql.models.access import ApiKey, Role, User
+from crm_graphql.models.analytics import RfmSegment, ValueFit
 from crm_graphql.models.audit import AuditAction, AuditEntry, IdempotencyKey
 from crm_graphql.models.customers import Customer, Product, Segment
 from crm_graphql.models.marketing import Campaign, CampaignMember, CampaignStatus, Channel, MemberStatus
@@ -16,6 +17,7 @@ MODEL_MODULES = [
     "crm_graphql.models.marketing",
     "crm_graphql.models.audit",
     "crm_graphql.models.webhooks",
+    "crm_graphql.models.analytics",
 ]
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "OrderStatus",
     "OutboxEvent",
     "Product",
+    "RfmSegment",
     "Role",
     "Segment",
     "Ticket",
@@ -43,6 +46,7 @@ __all__ = [
     "TicketPriority",
     "TicketStatus",
     "User",
+    "ValueFit",
     "Visit",
     "VisitStatus",
     "WebhookDelivery",

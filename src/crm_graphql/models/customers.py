@@ -6,8 +6,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.migrations.constraints import CheckConstraint
 
+from crm_graphql.models.analytics import CustomerValue
 from crm_graphql.models.base import SyncedRecord
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ class Segment(StrEnum):
     PUBLIC_SECTOR = "public_sector"
 
 
-class Customer(SyncedRecord):
+class Customer(SyncedRecord, CustomerValue):
     name = fields.CharField(max_length=200, db_index=True)
     email = fields.CharField(max_length=254, null=True, unique=True)
     phone = fields.CharField(max_length=32, null=True, db_index=True)
@@ -34,6 +36,8 @@ class Customer(SyncedRecord):
 
     class Meta:
         table = "customers"
+        # Keyset paging by the sortable value scores (see CustomerValue).
+        indexes = [Index(fields=(column, "id")) for column in ("clv", "expected_purchases", "total_spend")]
 
 
 class Product(SyncedRecord):

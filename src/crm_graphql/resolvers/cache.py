@@ -2,14 +2,17 @@
 
 This is the only module that imports aiocache, so the backend can be swapped in one place.
 A cache outage never fails a request: reads count as misses and writes are skipped.
+A cold key is computed once: concurrent callers in a process share one computation, and on Redis
+the replicas take a short lock so that the others wait for its value instead of computing it too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from aiocache import RedisCache, SimpleMemoryCache
@@ -22,6 +25,8 @@ T = TypeVar("T")
 
 NAMESPACE = "crm"
 REDIS_TIMEOUT_SECONDS = 0.5
+LOCK_SECONDS = 10.0  # how long other replicas wait for a computation before doing it themselves
+POLL_SECONDS = 0.05
 
 
 class CacheConfigError(ValueError):
@@ -31,10 +36,12 @@ class CacheConfigError(ValueError):
 class Cache:
     """A namespaced cache with `get_or_compute`, tolerant of backend failures."""
 
-    def __init__(self, backend: BaseCache, url: str) -> None:
+    def __init__(self, backend: BaseCache, url: str, *, lock_seconds: float = LOCK_SECONDS) -> None:
         self.backend = backend
         self.url = url
+        self.lock_seconds = lock_seconds
         self._local = SimpleMemoryCache(namespace=NAMESPACE)  # counters while the shared backend is down
+        self._flights: dict[str, asyncio.Future[Any]] = {}  # cold keys being computed in this process
 
     @classmethod
     def from_url(cls, url: str) -> Cache:
@@ -70,19 +77,110 @@ class Cache:
         return True
 
     async def get_or_compute(self, key: str, ttl: int, compute: Callable[[], Awaitable[T]]) -> T:
+        """The value under `key`, or `compute()`'s (stored for `ttl` seconds) computed once for all callers.
+
+        If the computation raises, every caller waiting for it gets the exception and nothing is stored.
+        A caller that is cancelled does not cancel the computation for the others.
+        """
+        if (flight := self._flights.get(key)) is None:
+            hit = await self._read(key)
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+            if (flight := self._flights.get(key)) is None:  # another caller may have started while we read
+                flight = asyncio.ensure_future(self._fill(key, ttl, compute))
+                self._flights[key] = flight
+                flight.add_done_callback(lambda done: self._land(key, done))
+        return await asyncio.shield(flight)  # type: ignore[no-any-return]
+
+    def _land(self, key: str, flight: asyncio.Future[Any]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved: no "exception was never retrieved" when every caller left
+
+    async def _fill(self, key: str, ttl: int, compute: Callable[[], Awaitable[T]]) -> T:
+        token = await self._lock(key) if self.shared else None
         try:
-            hit = await self.backend.get(key)
+            # Read again: a replica (or a flight here that just landed) may have stored it meanwhile.
+            hit = await self._read(key)
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+            value = await compute()
+            try:
+                await self.backend.set(key, value, ttl=ttl)
+            except Exception:
+                logger.warning("cache write failed for %s", key, exc_info=True)
+            return value
+        finally:
+            if token is not None:
+                await self._unlock(key, *token)
+
+    async def _read(self, key: str) -> Any:
+        try:
+            return await self.backend.get(key)
         except Exception:
             logger.warning("cache read failed for %s; computing", key, exc_info=True)
-            hit = None
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
-        value = await compute()
+            return None
+
+    async def _lock(self, key: str) -> tuple[str, float] | None:
+        """Take the replicas' lock on computing `key`: (token, lease end), or None to compute without it.
+
+        While another replica holds the lock, wait for its value (None: the caller reads it), for the lock to
+        be released without a value (then try to take it), or for the lease to run out (then compute anyway).
+        """
+        loop, lock_key = asyncio.get_running_loop(), f"lock:{key}"
+        token, deadline = f"{id(self):x}:{time.time_ns():x}", loop.time() + self.lock_seconds
+        while loop.time() < deadline:
+            try:
+                await self.backend.add(lock_key, token, ttl=self.lock_seconds)
+                return token, loop.time() + self.lock_seconds
+            except ValueError:
+                pass  # another replica is computing it
+            except Exception:
+                logger.warning("cache lock failed for %s; computing", key, exc_info=True)
+                return None
+            while loop.time() < deadline:
+                await asyncio.sleep(POLL_SECONDS)
+                try:
+                    value, holder = await self.backend.multi_get([key, lock_key])
+                except Exception:
+                    logger.warning("cache read failed for %s; computing", key, exc_info=True)
+                    return None
+                if value is not None:
+                    return None
+                if holder is None:
+                    break  # released without a value (its computation failed): try to take it
+        return None
+
+    async def _unlock(self, key: str, token: str, lease_end: float) -> None:
+        # Only while our lease lasts: after it, the lock may be another replica's. (Checking the token and
+        # deleting are two steps; losing that race costs one extra computation, never a wrong value.)
+        if asyncio.get_running_loop().time() >= lease_end:
+            return
         try:
-            await self.backend.set(key, value, ttl=ttl)
+            if await self.backend.get(f"lock:{key}") == token:
+                await self.backend.delete(f"lock:{key}")
         except Exception:
-            logger.warning("cache write failed for %s", key, exc_info=True)
-        return value
+            logger.warning("cache unlock failed for %s; the lock expires on its own", key, exc_info=True)
+
+    async def version(self, name: str) -> int:
+        """The data version of `name` (0 until bumped): part of the keys of values computed from that data."""
+        try:
+            return int(await self.backend.increment(f"version:{name}", 0))
+        except Exception:
+            logger.warning("cache version read failed for %s; using 0", name, exc_info=True)
+            return 0
+
+    async def bump(self, *names: str) -> None:
+        """Mark the data behind `names` as changed, so values keyed by their old versions are no longer read."""
+
+        async def one(name: str) -> None:
+            try:
+                await self.backend.increment(f"version:{name}", 1)
+            except Exception:
+                logger.warning("cache version bump failed for %s", name, exc_info=True)
+
+        await asyncio.gather(*(one(name) for name in names))
 
     async def hit(self, key: str, window_seconds: int) -> int:
         """Count one event in the current fixed window of `key`; returns the count so far.

@@ -14,7 +14,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from crm_graphql.models import AuditEntry
+from crm_graphql.models import AuditEntry, ValueFit
 from crm_graphql.resolvers.pagination import Page, PageRequest
 from crm_graphql.resolvers.policy import Viewer, scoped
 
@@ -29,6 +29,11 @@ def _parameterized(queryset: QuerySet[Any]) -> tuple[str, list[Any], BaseDBAsync
 
 async def _rows_by_id(viewer: Viewer, model: type[Model], ids: Sequence[int]) -> list[Model | None]:
     found = {row.pk: row for row in await scoped(viewer, model).filter(id__in=ids)}
+    return [found.get(i) for i in ids]
+
+
+async def _value_fits(ids: Sequence[int]) -> list[ValueFit | None]:
+    found = {fit.pk: fit for fit in await ValueFit.filter(id__in=ids)}
     return [found.get(i) for i in ids]
 
 
@@ -90,6 +95,11 @@ class Loaders:
     def by_id(self, model: type[Model]) -> DataLoader[int, Any]:
         """Live rows of `model` by primary key (None where missing or deleted)."""
         return self._get(("id", model), lambda ids: _rows_by_id(self.viewer, model, ids))
+
+    @property
+    def value_fit(self) -> DataLoader[int, ValueFit | None]:
+        """Value fits by id: derived data, neither row-scoped nor soft-deleted."""
+        return self._get(("value-fit",), _value_fits)
 
     def page_by_parent(
         self, model: type[Model], parent_column: str, request: PageRequest, where: Q, where_key: str

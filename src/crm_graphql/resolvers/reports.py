@@ -1,7 +1,7 @@
 """Manager reports, each aggregated by the database in one SQL statement.
 
 Python only validates the arguments and shapes the aggregated rows. What differs between SQLite and
-PostgreSQL lives in `_SQLITE` / `_POSTGRES`; user values always travel as numbered bind parameters.
+PostgreSQL lives in `SQLITE` / `POSTGRES`; user values always travel as numbered bind parameters.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class CampaignStatistics:
 
 
 @dataclass(frozen=True)
-class _Dialect:
+class Dialect:
     """SQL templates that differ between the databases ({0}, {1}: column expressions, never user values)."""
 
     mark: str
@@ -89,7 +89,7 @@ class _Dialect:
 
 # SQLite stores datetimes as UTC ISO text ('2026-01-05 09:00:00+00:00') and decimals as text; summing
 # whole cents as integers stays exact where summing the text as REAL would not.
-_SQLITE = _Dialect(
+SQLITE = Dialect(
     mark="?{}",  # numbered like PostgreSQL's, so a value can be used twice and bound in any order
     periods={
         ReportPeriod.DAY: "date({})",
@@ -101,7 +101,7 @@ _SQLITE = _Dialect(
     hours="ROUND((julianday({0}) - julianday({1})) * 86400, 3) / 3600",
     text_timestamps=True,
 )
-_POSTGRES = _Dialect(
+POSTGRES = Dialect(
     mark="${}",
     periods={p: f"CAST(date_trunc('{p.value}', {{}} AT TIME ZONE 'UTC') AS DATE)" for p in ReportPeriod},
     cents="({} * 100)",
@@ -110,7 +110,7 @@ _POSTGRES = _Dialect(
 )
 
 
-class _Statement:
+class Statement:
     """One parameterised statement on the default connection, written for its dialect."""
 
     def __init__(self) -> None:
@@ -118,7 +118,7 @@ class _Statement:
         dialect = self.connection.capabilities.dialect
         if dialect not in ("sqlite", "postgres"):
             raise RuntimeError(f"reports support SQLite and PostgreSQL, not {dialect}")
-        self.sql = _POSTGRES if dialect == "postgres" else _SQLITE
+        self.sql = POSTGRES if dialect == "postgres" else SQLITE
         self.values: list[Any] = []
 
     def bind(self, *values: Any) -> str:
@@ -188,7 +188,7 @@ async def sales_report(start: date, end: date, group_by: ReportPeriod, by: Sales
         )
     join, key, label = _DIMENSIONS[by]
     amount = "l.line_total" if by is SalesDimension.PRODUCT else "o.total"
-    q = _Statement()
+    q = Statement()
     sql = (
         f"SELECT {q.sql.periods[group_by].format('o.ordered_at')} AS period, {key} AS key_id, {label} AS label, "
         f"o.currency AS currency, COUNT(DISTINCT o.id) AS order_count, SUM({q.sql.cents.format(amount)}) AS cents "
@@ -223,7 +223,7 @@ def _median(column: str) -> str:
 async def ticket_statistics(start: date | None, end: date | None, now: datetime | None = None) -> TicketStatistics:
     """Statistics over the tickets opened on `start`..`end` (UTC days; either end may be open)."""
     low, high = _window(start, end)
-    q = _Statement()
+    q = Statement()
     window = "".join(
         f" AND opened_at {op} {q.bind(bound)}" for op, bound in ((">=", low), ("<", high)) if bound is not None
     )
@@ -263,7 +263,7 @@ async def campaign_statistics(campaign_id: int) -> CampaignStatistics | None:
     """Membership and attributed sales of a campaign; None if there is no such (live) campaign."""
     if not 0 < campaign_id <= MAX_ID:
         return None
-    q = _Statement()
+    q = Statement()
     sql = (
         f"WITH c AS (SELECT id, budget FROM campaigns WHERE id = {q.bind(campaign_id)} AND deleted_at IS NULL) "
         f"SELECT 'budget' AS section, CAST(NULL AS VARCHAR(20)) AS name, CAST(NULL AS BIGINT) AS n, "

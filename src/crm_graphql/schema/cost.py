@@ -29,7 +29,7 @@ from strawberry.extensions import SchemaExtension
 from crm_graphql.resolvers.pagination import DEFAULT_PAGE_SIZE
 
 REPORT_COST = 1_000
-REPORT_FIELDS = frozenset({"salesReport", "ticketStatistics", "campaignStatistics"})
+REPORT_FIELDS = frozenset({"salesReport", "ticketStatistics", "campaignStatistics", "demandForecast"})
 
 
 class QueryCost(SchemaExtension):

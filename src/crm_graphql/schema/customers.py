@@ -10,7 +10,7 @@ import strawberry
 
 from crm_graphql import models
 from crm_graphql.schema.connections import connection
-from crm_graphql.schema.enums import Segment
+from crm_graphql.schema.enums import RfmSegment, Segment
 from crm_graphql.schema.filters import (
     ALL_OF,
     ANY_OF,
@@ -19,15 +19,19 @@ from crm_graphql.schema.filters import (
     DateTimeFilter,
     DecimalFilter,
     EntityFilter,
+    FloatFilter,
     IDFilter,
+    NullableFloatFilter,
     NullableStringFilter,
     StringFilter,
     condition,
     enum_filter,
     order_input,
 )
+from crm_graphql.schema.forecasts import FORECAST_DESCRIPTION, product_demand_forecast
 from crm_graphql.schema.history import history
 from crm_graphql.schema.nodes import ModelNode, personal, related
+from crm_graphql.schema.value import VALUE_DESCRIPTION, CustomerValue, customer_value
 
 if TYPE_CHECKING:
     from crm_graphql.schema.access import User, UserFilter
@@ -63,9 +67,19 @@ SERVICE = "crm_graphql.schema.service"
 MARKETING = "crm_graphql.schema.marketing"
 
 SegmentFilter = enum_filter(Segment)
+RfmSegmentFilter = enum_filter(RfmSegment)
 CustomerOrder = order_input(
     "Customer",
-    {"ID": "id", "NAME": "name", "SEGMENT": "segment", "CREATED_AT": "created_at", "UPDATED_AT": "updated_at"},
+    {
+        "ID": "id",
+        "NAME": "name",
+        "SEGMENT": "segment",
+        "CREATED_AT": "created_at",
+        "UPDATED_AT": "updated_at",
+        "CLV": "clv",
+        "EXPECTED_PURCHASES": "expected_purchases",
+        "TOTAL_SPEND": "total_spend",
+    },
 )
 ProductOrder = order_input(
     "Product", {"ID": "id", "SKU": "sku", "NAME": "name", "CATEGORY": "category", "CREATED_AT": "created_at"}
@@ -86,6 +100,7 @@ class Customer(ModelNode):
     version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the customer was added.")
     updated_at: datetime = strawberry.field(description="When the customer was last changed.")
+    value: CustomerValue | None = strawberry.field(resolver=customer_value, description=VALUE_DESCRIPTION)
 
     owner = related(
         models.User,
@@ -146,6 +161,15 @@ class CustomerFilter(EntityFilter):
     external_id: NullableStringFilter | None = condition("The partner system's identifier.")
     created_at: DateTimeFilter | None = condition("When the customer was added.")
     updated_at: DateTimeFilter | None = condition("When the customer was last changed.")
+    total_spend: FloatFilter | None = condition("Sum of counted order totals as of the latest value fit (0 if none).")
+    p_alive: NullableFloatFilter | None = condition(
+        "Probability the customer is still active (null without a BG/NBD fit), e.g. {lt: 0.3} for slipping away."
+    )
+    expected_purchases: FloatFilter | None = condition(
+        "Expected purchase days in the fit's horizon (`ValueFit.horizonDays`); 0 when unscored."
+    )
+    clv: FloatFilter | None = condition("Stored lifetime value (`ValueFit.clvMonths`); 0 when unscored.")
+    rfm_segment: RfmSegmentFilter | None = condition("The RFM segment (unscored customers match no segment).")
     owner: Annotated["UserFilter", strawberry.lazy("crm_graphql.schema.access")] | None = condition(
         "The owning sales rep matches this filter (customers without an owner never match)."
     )
@@ -183,6 +207,7 @@ class Product(ModelNode):
     version: int = strawberry.field(description="Revision number; send it back with an update to detect conflicts.")
     created_at: datetime = strawberry.field(description="When the product was added.")
     updated_at: datetime = strawberry.field(description="When the product was last changed.")
+    demand_forecast = strawberry.field(resolver=product_demand_forecast, description=FORECAST_DESCRIPTION)
 
     order_lines = connection(
         models.OrderLine,

@@ -12,6 +12,7 @@ from crm_graphql.models import (
     Channel,
     MemberStatus,
     OrderStatus,
+    RfmSegment,
     Role,
     Segment,
     TicketKind,
@@ -32,6 +33,8 @@ DESCRIPTIONS = {
     Channel: "How a campaign reaches its members.",
     CampaignStatus: "PLANNED → ACTIVE → COMPLETED, or CANCELLED.",
     MemberStatus: "How far a member got: TARGETED → CONTACTED → RESPONDED → CONVERTED.",
+    RfmSegment: "A customer's RFM segment, named from their recency score and their frequency and monetary "
+    "scores: CHAMPIONS and LOYAL buy often and recently, AT_RISK and CANT_LOSE_THEM used to, LOST has stopped.",
     ReportPeriod: "How report rows are grouped in time: by UTC day, ISO week (Monday to Sunday) or calendar month.",
     SalesDimension: "What sales are grouped by: the order's sales rep, the product sold, the customer's segment, "
     "or the campaign the order is attributed to.",
@@ -46,6 +49,7 @@ __all__ = [
     "MemberStatus",
     "OrderStatus",
     "ReportPeriod",
+    "RfmSegment",
     "Role",
     "SalesDimension",
     "Segment",

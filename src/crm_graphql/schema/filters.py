@@ -56,6 +56,10 @@ IntFilter = operator_filter("IntFilter", int, RANGE, "Conditions on a whole numb
 NullableIntFilter = operator_filter(
     "NullableIntFilter", int, (*RANGE, "is_null"), "Conditions on an optional whole number."
 )
+FloatFilter = operator_filter("FloatFilter", float, RANGE, "Conditions on a number.")
+NullableFloatFilter = operator_filter(
+    "NullableFloatFilter", float, (*RANGE, "is_null"), "Conditions on an optional number."
+)
 DecimalFilter = operator_filter("DecimalFilter", Decimal, RANGE, "Conditions on an amount of money.")
 DateFilter = operator_filter("DateFilter", date, RANGE, "Conditions on a calendar date.")
 DateTimeFilter = operator_filter("DateTimeFilter", datetime, RANGE, "Conditions on a point in time.")

@@ -12,12 +12,14 @@ from crm_graphql.context import Info
 from crm_graphql.schema.access import User, UserFilter, UserOrder
 from crm_graphql.schema.connections import connection
 from crm_graphql.schema.customers import Customer, CustomerFilter, CustomerOrder, Product, ProductFilter, ProductOrder
+from crm_graphql.schema.forecasts import ForecastQueries
 from crm_graphql.schema.marketing import Campaign, CampaignFilter, CampaignOrder
 from crm_graphql.schema.mutations.access import WebhookQueries
 from crm_graphql.schema.nodes import ModelNode, load_one
 from crm_graphql.schema.reports import ReportsQuery
 from crm_graphql.schema.sales import Order, OrderFilter, OrderOrder
 from crm_graphql.schema.service import Ticket, TicketFilter, TicketOrder, Visit, VisitFilter, VisitOrder
+from crm_graphql.schema.value import ValueQueries
 
 GlobalIDArgument = Annotated[
     relay.GlobalID, strawberry.argument(description="The object's global ID, as returned in its `id` field.")
@@ -42,7 +44,7 @@ def _lookup(node_type: type[ModelNode], noun: str) -> Any:
 
 
 @strawberry.type(description="Everything that can be read from the CRM.")
-class Query(ReportsQuery, WebhookQueries):
+class Query(ReportsQuery, WebhookQueries, ValueQueries, ForecastQueries):
     node: relay.Node | None = relay.node(description="Any object by its global ID, or null if there is none.")
     nodes: list[relay.Node | None] = relay.node(description="Several objects by their global IDs, in the same order.")
 

@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 
 from crm_graphql.context import Info
+from crm_graphql.resolvers.forecasts import orders_changed
 from crm_graphql.resolvers.writes import orders as writes
 from crm_graphql.schema.enums import OrderStatus
 from crm_graphql.schema.mutations.payloads import UserError, attempt, given, row_id
@@ -169,6 +170,7 @@ class OrderMutations:
             data = _columns(input)
             key = data.pop("idempotency_key", None)
             row, _ = await writes.create_order(info.context.viewer, data, idempotency_key=key)
+            await orders_changed(info.context.cache, row.pk)  # committed: its demand forecasts are stale
             return row
 
         order, errors = await attempt(run())
@@ -186,7 +188,9 @@ class OrderMutations:
         async def run() -> Any:
             data = _columns(input)
             pk, version = row_id(data.pop("id"), "Order"), data.pop("version")
-            return await writes.update_order(info.context.viewer, pk, version, data)
+            row = await writes.update_order(info.context.viewer, pk, version, data)
+            await orders_changed(info.context.cache, row.pk)  # committed: its demand forecasts are stale
+            return row
 
         order, errors = await attempt(run())
         return OrderUpdatePayload(order=order, errors=errors)
