@@ -83,10 +83,10 @@ async def forecast_latency(directory: Path) -> None:
         variables = {"id": to_base64("Product", product.pk)}
         order = {
             "input": {
-                "customerId": to_base64("Customer", customer.pk),
+                "customer": to_base64("Customer", customer.pk),
                 "status": "CONFIRMED",
                 "orderedAt": datetime.combine(last_monday() - timedelta(days=3), datetime.min.time(), UTC).isoformat(),
-                "lines": [{"productId": variables["id"], "quantity": 3}],
+                "lines": [{"product": variables["id"], "quantity": 3}],
             }
         }
         transport = httpx.ASGITransport(app=app)

@@ -31,6 +31,7 @@ def free_port() -> int:
 class Server:
     base: str
     log: Path
+    process: subprocess.Popen[str]
 
     def output(self) -> str:
         return self.log.read_text()
@@ -44,7 +45,6 @@ class Server:
 @contextmanager
 def serving(*args: str, env: dict[str, str], log: Path, ready_within: float = 120) -> Iterator[Server]:
     port = free_port()
-    server = Server(f"http://127.0.0.1:{port}", log)
     with (
         log.open("w") as output,
         subprocess.Popen(
@@ -55,6 +55,7 @@ def serving(*args: str, env: dict[str, str], log: Path, ready_within: float = 12
             text=True,
         ) as process,
     ):
+        server = Server(f"http://127.0.0.1:{port}", log, process)
         try:
             wait_until_up(process, server, ready_within)
             yield server

@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from crm_graphql.graphiql import STATIC_DIR, STATIC_URL
 from crm_graphql.http import CRMGraphQL
+from crm_graphql.metrics import metrics
 from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.events import event_bus
 from crm_graphql.resolvers.values import refresh_values_every
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="graphiql"),
+            *([Route("/metrics", metrics)] if settings.metrics else []),
         ],
         lifespan=lifespan,
         max_body_size=settings.max_body_size,

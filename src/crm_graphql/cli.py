@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crm_graphql.db import DatabaseUnavailable, connected, migrate, pending_migrations
+from crm_graphql.logs import FORMATS as LOG_FORMATS
+from crm_graphql.logs import logging_config
 from crm_graphql.models import Role
 from crm_graphql.resolvers.accounts import active_user, create_key_for, create_user, fresh_demo_key, revoke_key
 from crm_graphql.resolvers.auth import issue_token
@@ -118,7 +121,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_config=logging_config(settings.log_format),
     )
     return 0
 
@@ -296,9 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        if settings.log_format not in LOG_FORMATS:
+            sys.exit(_fail(f"CRM_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {settings.log_format!r}"))
+        logging.config.dictConfig(logging_config(settings.log_format))
         code = args.handler(args, settings)
     except (DatabaseUnavailable, DomainError) as exc:
         code = _fail(str(exc))

@@ -19,6 +19,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from crm_graphql.context import Context
 from crm_graphql.graphiql import graphiql_page
+from crm_graphql.logs import CURRENT_REQUEST_ID
 from crm_graphql.resolvers.auth import AuthenticationFailed, authenticate
 from crm_graphql.resolvers.loaders import Loaders
 
@@ -145,6 +146,7 @@ class CRMGraphQL(GraphQL[Context, None]):
         return payload
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+        CURRENT_REQUEST_ID.set(request_id(request))
         if isinstance(request, Request):
             try:
                 request.state.viewer = await authenticate(

@@ -33,6 +33,8 @@ class Settings:
     webhook_timeout: float = 5.0
     webhook_max_attempts: int = 8
     analytics_refresh_hours: float = 0.0
+    metrics: bool = True
+    log_format: str = "text"
     debug: bool = False
 
     @classmethod
@@ -55,6 +57,8 @@ class Settings:
             webhook_timeout=config("CRM_WEBHOOK_TIMEOUT", cast=float, default=5.0),
             webhook_max_attempts=config("CRM_WEBHOOK_MAX_ATTEMPTS", cast=int, default=8),
             analytics_refresh_hours=config("CRM_ANALYTICS_REFRESH_HOURS", cast=float, default=0.0),
+            metrics=config("CRM_METRICS", cast=bool, default=True),
+            log_format=config("CRM_LOG_FORMAT", default="text"),
             debug=config("CRM_DEBUG", cast=bool, default=False),
         )
 

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from threadpoolctl import threadpool_limits
 
+from crm_graphql.metrics import FIT_SECONDS
+
 T = TypeVar("T")
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-fit")
@@ -39,4 +41,5 @@ async def run_fit(fit: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fit(*args, **kwargs)` on the fit thread, awaited without blocking the event loop."""
     FITS.count += 1
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, partial(_single_threaded, fit, *args, **kwargs))
+    with FIT_SECONDS.labels(getattr(fit, "__name__", "fit")).time():
+        return await loop.run_in_executor(_executor, partial(_single_threaded, fit, *args, **kwargs))

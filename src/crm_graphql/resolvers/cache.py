@@ -19,6 +19,8 @@ from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
 
+from crm_graphql.metrics import CACHE_LOOKUPS
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -117,10 +119,13 @@ class Cache:
 
     async def _read(self, key: str) -> Any:
         try:
-            return await self.backend.get(key)
+            value = await self.backend.get(key)
         except Exception:
             logger.warning("cache read failed for %s; computing", key, exc_info=True)
+            CACHE_LOOKUPS.labels("error").inc()
             return None
+        CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
+        return value
 
     async def _lock(self, key: str) -> tuple[str, float] | None:
         """Take the replicas' lock on computing `key`: (token, lease end), or None to compute without it.

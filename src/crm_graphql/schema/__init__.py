@@ -9,6 +9,7 @@ from crm_graphql.schema.cost import QueryCost
 from crm_graphql.schema.errors import CRMSchema, mask_unexpected_errors
 from crm_graphql.schema.introspection import IntrospectionSwitch
 from crm_graphql.schema.mutations import Mutation
+from crm_graphql.schema.observability import OperationMetrics
 from crm_graphql.schema.queries import Query
 from crm_graphql.schema.subscriptions import Subscription
 
@@ -22,6 +23,7 @@ schema = CRMSchema(
     subscription=Subscription,
     config=StrawberryConfig(relay_max_results=100),
     extensions=[
+        OperationMetrics,  # first, so that it times the other extensions' work too
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
