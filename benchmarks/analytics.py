@@ -38,7 +38,7 @@ from crm_graphql.settings import Settings
 
 WEEKS = 104
 FORECAST = """query ($id: ID!) { product(id: $id) { demandForecast(horizon: 12) {
-  method points { period forecast lower95 upper95 } } } }"""
+  method points { period point lower95 upper95 } } } }"""
 ORDER = """mutation ($input: OrderCreateInput!) { orderCreate(input: $input) { errors { message } } }"""
 
 

@@ -93,3 +93,16 @@ async def test_introspection_can_be_disabled(database_url: str) -> None:
     ):
         body = (await http.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})).json()
     assert "introspection has been disabled" in body["errors"][0]["message"]
+
+
+async def test_a_repeated_document_is_validated_once(gql: GraphQLClient) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(512)  # the schema's ValidationCache(maxsize=512) shares this LRU
+    query = "query Once { customers(first: 2) { edges { node { name } } } }"
+    await gql.data(query)
+    before = cache.cache_info()
+    for _ in range(3):
+        await gql.data(query)
+    after = cache.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from crm_graphql.schema.cost import QueryCost
@@ -17,6 +24,13 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 
+# The limiters' rules, made once: the limiters make new rule classes per instance, and those would
+# miss the validation cache (keyed by the rules) on every request.
+LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
 schema = CRMSchema(
     query=Query,
     mutation=Mutation,
@@ -24,8 +38,7 @@ schema = CRMSchema(
     config=StrawberryConfig(relay_max_results=100),
     extensions=[
         OperationMetrics,  # first, so that it times the other extensions' work too
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(list(LIMIT_RULES)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionSwitch,
         lambda: ParserCache(maxsize=512),
