@@ -175,9 +175,9 @@ class Page(Generic[M]):
             return cls(rows, request.before is not None, more, request.order)
         return cls(rows, more, request.after is not None, request.order)
 
-    @property
-    def cursors(self) -> list[str]:
-        return [encode_cursor(row, self.order) for row in self.rows]
+    def cursor(self, index: int) -> str | None:
+        """The cursor of row `index` (negative counts from the end), or None on an empty page."""
+        return encode_cursor(self.rows[index], self.order) if self.rows else None
 
 
 async def paginate(queryset: QuerySet[M], request: PageRequest) -> Page[M]:

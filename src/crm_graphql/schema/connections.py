@@ -39,8 +39,14 @@ Before = Annotated[
 
 @strawberry.type(description="One item of a connection, with the cursor that points at it.")
 class Edge(Generic[N]):
-    cursor: str = strawberry.field(description="Opaque position of this item; pass it as `after` or `before`.")
     node: N = strawberry.field(description="The item.")
+    page: strawberry.Private[Page[Any]]
+    index: strawberry.Private[int]
+
+    @strawberry.field(description="Opaque position of this item; pass it as `after` or `before`.")
+    def cursor(self) -> str:
+        # Encoded only when asked for: most queries walk nodes and never read an edge's cursor.
+        return self.page.cursor(self.index) or ""
 
 
 @strawberry.type(description="A page of items with Relay cursors (keyset-based: stable while rows are added).")
@@ -60,17 +66,16 @@ class Connection(Generic[N]):
     async def edges(self) -> list[Edge[N]]:
         page = await self._page()
         wrap = self.node or (lambda row: row)
-        return [Edge(cursor=c, node=wrap(row)) for c, row in zip(page.cursors, page.rows, strict=True)]
+        return [Edge(node=wrap(row), page=page, index=i) for i, row in enumerate(page.rows)]
 
     @strawberry.field(description="Where this page sits and how to fetch the next one.")
     async def page_info(self) -> relay.PageInfo:
         page = await self._page()
-        cursors = page.cursors
         return relay.PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=page.cursor(0),
+            end_cursor=page.cursor(-1),
         )
 
     @strawberry.field(description="Number of items across all pages (computed only when asked for).")
