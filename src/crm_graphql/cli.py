@@ -298,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # Lines reach a pipe or log file as they are printed (the demo key before the server starts),
+    # not when a buffer fills; the logs go to stderr, so nothing else flushes stdout.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
