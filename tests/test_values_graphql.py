@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from crm_graphql.resolvers.values import refresh_values
 from crm_graphql.settings import Settings
 from tests import factories
 from tests.conftest import GraphQLClient, StatementCounter
+from tests.test_server import serving
 
 TODAY = date(2026, 6, 1)
 VALUE = """
@@ -203,6 +205,23 @@ async def test_scheduled_refresh_runs_at_startup(database_url: str) -> None:
                 break
             await asyncio.sleep(0.05)
         assert await models.Customer.filter(value_fit_id__isnull=False).count() == 4
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a fresh database: no period claimed yet
+async def test_replicas_sharing_redis_refresh_once_per_period(
+    app: Any, database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    await purchase_history(customers=5)
+    env = {"CRM_DATABASE_URL": database_url, "CRM_CACHE_URL": redis_url, "CRM_ANALYTICS_REFRESH_HOURS": "24"}
+    with ExitStack() as replicas:
+        for name in ("a", "b"):
+            replicas.enter_context(serving(env=env, log=tmp_path / f"{name}.log"))
+        for _ in range(200):
+            if await models.ValueFit.exists():
+                break
+            await asyncio.sleep(0.05)
+    # Both have stopped, each after finishing any refresh it had started: one fit between them.
+    assert await models.ValueFit.all().count() == 1
 
 
 def test_cli_refresh_prints_a_summary(tmp_path: Path) -> None:

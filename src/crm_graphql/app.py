@@ -101,7 +101,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     if settings.webhook_dispatcher:
                         await tasks.enter_async_context(webhook_dispatcher(settings))
                     if settings.analytics_refresh_hours > 0:
-                        refresh = partial(refresh_values_every, settings.analytics_refresh_hours)
+                        refresh = partial(
+                            refresh_values_every,
+                            app.state.cache,
+                            settings.database_url,
+                            settings.analytics_refresh_hours,
+                        )
                         await tasks.enter_async_context(background("value-refresh", refresh, grace=5))
                     yield
             finally:

@@ -187,6 +187,19 @@ class Cache:
 
         await asyncio.gather(*(one(name) for name in names))
 
+    async def claim(self, key: str, ttl: float) -> bool:
+        """True for the first caller, on any replica, to claim `key` within `ttl` seconds.
+
+        If the cache is unreachable every caller gets True: doing a job twice beats not doing it.
+        """
+        try:
+            await self.backend.add(f"claim:{key}", 1, ttl=ttl)
+        except ValueError:
+            return False
+        except Exception:
+            logger.warning("cache claim failed for %s; going ahead", key, exc_info=True)
+        return True
+
     async def hit(self, key: str, window_seconds: int) -> int:
         """Count one event in the current fixed window of `key`; returns the count so far.
 

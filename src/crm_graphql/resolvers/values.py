@@ -9,8 +9,10 @@ scores or the new ones, never a mix. Scores are derived data: writing them bumps
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +26,7 @@ from crm_graphql.ml.scoring import ScoringAssumptions, ValueScores, score_custom
 from crm_graphql.ml.value import BGNBDParams, GammaGammaParams, clv, expected_purchases
 from crm_graphql.models import Customer, ValueFit
 from crm_graphql.resolvers.analytics import run_fit
+from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.errors import InvalidArgument
 from crm_graphql.resolvers.reports import COUNTED_ORDER_STATUSES, ReportPeriod, Statement
 
@@ -81,16 +84,23 @@ async def refresh_values(
     return await _store(scores, progress)
 
 
-async def refresh_values_every(hours: float, stop: asyncio.Event) -> None:
-    """Refresh now and then every `hours` until `stop` is set; a failed refresh is logged and retried next time."""
+async def refresh_values_every(cache: Cache, database: str, hours: float, stop: asyncio.Event) -> None:
+    """Refresh once in every period of `hours` (starting now) until `stop` is set.
+
+    With a shared cache only the first replica to claim a period refreshes in it; the scores are in the
+    database, so the others read them. A failed refresh is logged and tried again next period.
+    """
+    period = hours * 3600
+    database_key = hashlib.sha256(database.encode()).hexdigest()[:16]  # deployments may share one Redis
     while not stop.is_set():
         try:
-            fit = await refresh_values()
-            logger.info("value scores refreshed (fit %s)", fit.pk if fit else None)
+            if await cache.claim(f"value-refresh:{database_key}:{int(time.time() // period)}", period):
+                fit = await refresh_values()
+                logger.info("value scores refreshed (fit %s)", fit.pk if fit else None)
         except Exception:
             logger.exception("value score refresh failed")
         with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), hours * 3600)
+            await asyncio.wait_for(stop.wait(), period - time.time() % period)  # until the next period
 
 
 async def _purchase_days(observation_end: date) -> pd.DataFrame:
