@@ -8,6 +8,7 @@ the same cores and made a cold forecast ten times slower on a busy two-core mach
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -35,6 +36,12 @@ FITS = FitCounter()
 def _single_threaded(fit: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     with threadpool_limits(limits=1):
         return fit(*args, **kwargs)
+
+
+def finite(value: Any) -> float | None:
+    """A finite float, or None for NaN and infinities (which JSON and GraphQL cannot carry)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 async def run_fit(fit: Callable[..., T], *args: Any, **kwargs: Any) -> T:

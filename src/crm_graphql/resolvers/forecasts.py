@@ -22,7 +22,7 @@ import pandas as pd
 from crm_graphql.ml.forecast import Backtest, Forecast, forecast
 from crm_graphql.ml.series import Granularity, regular_series
 from crm_graphql.models import OrderLine, OrderStatus, Segment
-from crm_graphql.resolvers.analytics import run_fit
+from crm_graphql.resolvers.analytics import finite, run_fit
 from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.errors import InvalidArgument
 from crm_graphql.resolvers.reports import COUNTED_ORDER_STATUSES, ReportPeriod, Statement
@@ -285,24 +285,18 @@ def _scores(backtest: Backtest | None) -> BacktestScores | None:
     return BacktestScores(
         origins=backtest.origins,
         horizon=backtest.horizon,
-        mase=_number(backtest.mase),
-        smape=_number(backtest.smape),
-        coverage_80=_number(backtest.coverage_80),
-        coverage_95=_number(backtest.coverage_95),
-        baseline_mase=_number(backtest.baseline_mase),
-        baseline_smape=_number(backtest.baseline_smape),
-        candidates=tuple((model, _number(score)) for model, score in ranked),
+        mase=finite(backtest.mase),
+        smape=finite(backtest.smape),
+        coverage_80=finite(backtest.coverage_80),
+        coverage_95=finite(backtest.coverage_95),
+        baseline_mase=finite(backtest.baseline_mase),
+        baseline_smape=finite(backtest.baseline_smape),
+        candidates=tuple((model, finite(score)) for model, score in ranked),
     )
 
 
 def _day(period: Any) -> date:
     return pd.Timestamp(period).date()
-
-
-def _number(value: Any) -> float | None:
-    """A finite float, or None for NaN and infinities (which JSON and GraphQL cannot carry)."""
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _plain(value: Any) -> Any:
@@ -316,5 +310,5 @@ def _plain(value: Any) -> Any:
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
-        return _number(value)
+        return finite(value)
     return value if value is None or isinstance(value, str) else str(value)

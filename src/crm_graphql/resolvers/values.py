@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -25,7 +24,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.ml.scoring import ScoringAssumptions, ValueScores, score_customers
 from crm_graphql.ml.value import BGNBDParams, GammaGammaParams, clv, expected_purchases
 from crm_graphql.models import Customer, ValueFit
-from crm_graphql.resolvers.analytics import run_fit
+from crm_graphql.resolvers.analytics import finite, run_fit
 from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.errors import InvalidArgument
 from crm_graphql.resolvers.reports import COUNTED_ORDER_STATUSES, ReportPeriod, Statement
@@ -180,7 +179,7 @@ def _rows(frame: pd.DataFrame, fit_id: int) -> list[list[Any]]:
 
 
 def _plain(column: str, value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and finite(value) is None:
         return 0.0 if column in _NOT_NULL else None
     if isinstance(value, np.generic):
         return value.item()
@@ -212,7 +211,7 @@ def expected_purchases_of(customer: Customer, fit: ValueFit, days: int) -> float
     params, history = bgnbd_of(fit), _history(customer)
     if params is None or history is None:
         return None
-    return _finite(expected_purchases(params, days / fit.time_unit_days, *history))
+    return finite(expected_purchases(params, days / fit.time_unit_days, *history))
 
 
 def clv_of(customer: Customer, fit: ValueFit, months: int, monthly_discount_rate: float) -> float | None:
@@ -236,9 +235,4 @@ def clv_of(customer: Customer, fit: ValueFit, months: int, monthly_discount_rate
         monthly_discount_rate=monthly_discount_rate,
         time_unit_days=fit.time_unit_days,
     )
-    return _finite(result.values)
-
-
-def _finite(values: Any) -> float | None:
-    value = float(np.asarray(values).reshape(-1)[0])
-    return value if math.isfinite(value) else None
+    return finite(result.values[0])

@@ -40,10 +40,11 @@ class ForecastPoint:
         description="First day of the period (UTC): the day, the ISO week's Monday or the 1st of the month."
     )
     point: float = strawberry.field(description="Expected units sold in the period.")
-    lower80: float = strawberry.field(description="Lower bound of the 80% prediction interval.")
-    upper80: float = strawberry.field(description="Upper bound of the 80% prediction interval.")
-    lower95: float = strawberry.field(description="Lower bound of the 95% prediction interval.")
-    upper95: float = strawberry.field(description="Upper bound of the 95% prediction interval.")
+    # Named like the resolvers' ForecastPoint (lower_80 is `lower80` in GraphQL), which is served as it is.
+    lower_80: float = strawberry.field(description="Lower bound of the 80% prediction interval.")
+    upper_80: float = strawberry.field(description="Upper bound of the 80% prediction interval.")
+    lower_95: float = strawberry.field(description="Lower bound of the 95% prediction interval.")
+    upper_95: float = strawberry.field(description="Upper bound of the 95% prediction interval.")
 
 
 @strawberry.type(description=f"Units sold in one past period. {_UNITS}")
@@ -134,18 +135,8 @@ def as_graphql(result: DemandForecastResult) -> DemandForecast:
         parameters=JSON(result.params),
         reason=result.reason,
         season_length=result.season_length,
-        points=[
-            ForecastPoint(
-                period=p.period,
-                point=p.point,
-                lower80=p.lower_80,
-                upper80=p.upper_80,
-                lower95=p.lower_95,
-                upper95=p.upper_95,
-            )
-            for p in result.points
-        ],
-        history=[DemandHistoryPoint(period=h.period, quantity=h.quantity) for h in result.history],
+        points=list(result.points),  # type: ignore[arg-type]  # the resolvers' points have the same fields
+        history=list(result.history),  # type: ignore[arg-type]
         backtest=None
         if backtest is None
         else ForecastBacktest(
