@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,10 +23,15 @@ from crm_graphql.http import CRMGraphQL
 from crm_graphql.metrics import metrics
 from crm_graphql.resolvers.cache import Cache
 from crm_graphql.resolvers.events import event_bus
+from crm_graphql.resolvers.routing import PRIMARY, REPLICA
 from crm_graphql.resolvers.values import refresh_values_every
 from crm_graphql.resolvers.webhooks import WebhookDispatcher
 from crm_graphql.schema import schema
+from crm_graphql.schema.tracing import Tracing
 from crm_graphql.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 logger = logging.getLogger(__name__)
 
@@ -36,19 +41,25 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(request: Request) -> JSONResponse:
-    """Ready when the database answers; degraded (still 200) when only the cache is unreachable."""
+async def _answers(connection: str) -> str:
     try:
-        await Tortoise.get_connection("default").execute_query("SELECT 1")
-        database = "ok"
-    except Exception:
-        logger.warning("readiness: database unreachable", exc_info=True)
-        database = "unreachable"
-    cache = "ok" if await request.app.state.cache.ping() else "unreachable"
-    status = "ready" if database == "ok" and cache == "ok" else "degraded" if database == "ok" else "unavailable"
-    return JSONResponse(
-        {"status": status, "database": database, "cache": cache}, status_code=503 if database != "ok" else 200
-    )
+        await Tortoise.get_connection(connection).execute_query("SELECT 1")
+        return "ok"
+    except Exception as exc:
+        logger.warning("readiness: database connection %r unreachable: %r", connection, exc)
+        return "unreachable"
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers; degraded (still 200) when only the cache or the read replica does not."""
+    checks = {"database": await _answers(PRIMARY)}
+    if request.app.state.settings.read_replica_url:
+        checks["replica"] = await _answers(REPLICA)
+    checks["cache"] = "ok" if await request.app.state.cache.ping() else "unreachable"
+    if checks["database"] != "ok":
+        return JSONResponse({"status": "unavailable", **checks}, status_code=503)
+    status = "ready" if all(check == "ok" for check in checks.values()) else "degraded"
+    return JSONResponse({"status": status, **checks})
 
 
 async def index(request: Request) -> RedirectResponse:
@@ -86,8 +97,11 @@ async def webhook_dispatcher(settings: Settings) -> AsyncIterator[None]:
         await dispatcher.aclose()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the app; with no settings given they are read from the environment."""
+def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None) -> Starlette:
+    """Build the app; with no settings given they are read from the environment.
+
+    With `settings.tracing` on, spans go to `tracer_provider`, by default OpenTelemetry's global one.
+    """
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -129,4 +143,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_size=settings.max_body_size,
     )
     app.state.settings = settings
+    app.state.tracing = Tracing(tracer_provider) if settings.tracing else None
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -21,12 +22,17 @@ from crm_graphql.context import Context
 from crm_graphql.graphiql import graphiql_page
 from crm_graphql.logs import CURRENT_REQUEST_ID
 from crm_graphql.resolvers.auth import AuthenticationFailed, authenticate
+from crm_graphql.resolvers.errors import DATABASE_UNAVAILABLE, is_database_outage
 from crm_graphql.resolvers.loaders import Loaders
+from crm_graphql.schema.tracing import under
+
+logger = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 RATE_WINDOW_SECONDS = 60
 REQUEST_ID_HEADER = "x-request-id"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+RETRY_AFTER_OUTAGE = 2  # seconds; a database restart or fail-over is over in a few
 WS_FORBIDDEN = 4403  # graphql-transport-ws: the server refused connection_init
 WS_NO_CREDENTIALS = 'Authentication required: send {"Authorization": "Bearer <API key or token>"} in connection_init.'
 
@@ -59,6 +65,12 @@ def request_id(request: Request | WebSocket) -> str:
         request.state.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     value: str = request.state.request_id
     return value
+
+
+def database_unavailable() -> JSONResponse:
+    """The database could not be reached before the operation started: 503, retry shortly."""
+    body = {"errors": [{"message": DATABASE_UNAVAILABLE, "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
+    return JSONResponse(body, status_code=503, headers={"retry-after": str(RETRY_AFTER_OUTAGE)})
 
 
 def unauthorized(message: str) -> JSONResponse:
@@ -139,6 +151,8 @@ class CRMGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         payload = await super().process_result(request, result)
+        if any((e.extensions or {}).get("code") == "DATABASE_UNAVAILABLE" for e in result.errors or ()):
+            request.state.database_unavailable = True
         # Parse, validation and coercion errors carry no path; field errors always do.
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             payload.pop("data", None)
@@ -154,11 +168,20 @@ class CRMGraphQL(GraphQL[Context, None]):
                 )
             except AuthenticationFailed as exc:
                 return unauthorized(exc.message)
+            except Exception as exc:
+                if not is_database_outage(exc):
+                    raise
+                logger.warning("request %s: database unavailable during authentication: %r", request_id(request), exc)
+                return database_unavailable()
             if refused := await self.rate_limited(request):
                 return refused
-        response = await super().run(request, context=context, root_value=root_value)
+        with under(request.app.state.tracing):
+            response = await super().run(request, context=context, root_value=root_value)
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id(request)
+            if getattr(request.state, "database_unavailable", False):
+                response.status_code = 503
+                response.headers["retry-after"] = str(RETRY_AFTER_OUTAGE)
         if (
             isinstance(request, Request)
             and isinstance(response, Response)

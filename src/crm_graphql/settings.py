@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.config import Config
+from tortoise.backends.base.config_generator import expand_db_url
 
 from crm_graphql.models import MODEL_MODULES
 
@@ -18,6 +19,8 @@ class Settings:
     """Everything the service can be configured with; see the table in README.md."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    read_replica_url: str | None = None
+    database_timeout: float = 10.0
     cache_url: str = "memory://"
     cache_ttl: int = 300
     max_body_size: int = 1_000_000
@@ -34,6 +37,7 @@ class Settings:
     webhook_max_attempts: int = 8
     analytics_refresh_hours: float = 0.0
     metrics: bool = True
+    tracing: bool = False
     log_format: str = "text"
     debug: bool = False
 
@@ -42,6 +46,8 @@ class Settings:
         config = Config(env_file if env_file and Path(env_file).is_file() else None)
         return cls(
             database_url=config("CRM_DATABASE_URL", default=DEFAULT_DATABASE_URL),
+            read_replica_url=config("CRM_READ_REPLICA_URL", default=None) or None,
+            database_timeout=config("CRM_DATABASE_TIMEOUT", cast=float, default=10.0),
             cache_url=config("CRM_CACHE_URL", default="memory://"),
             cache_ttl=config("CRM_CACHE_TTL", cast=int, default=300),
             max_body_size=config("CRM_MAX_BODY_SIZE", cast=int, default=1_000_000),
@@ -58,13 +64,17 @@ class Settings:
             webhook_max_attempts=config("CRM_WEBHOOK_MAX_ATTEMPTS", cast=int, default=8),
             analytics_refresh_hours=config("CRM_ANALYTICS_REFRESH_HOURS", cast=float, default=0.0),
             metrics=config("CRM_METRICS", cast=bool, default=True),
+            tracing=config("CRM_TRACING", cast=bool, default=False),
             log_format=config("CRM_LOG_FORMAT", default="text"),
             debug=config("CRM_DEBUG", cast=bool, default=False),
         )
 
     def tortoise_config(self) -> dict[str, Any]:
+        connections = {"default": self._connection(self.database_url)}
+        if self.read_replica_url:
+            connections["replica"] = self._connection(self.read_replica_url)
         return {
-            "connections": {"default": self.database_url},
+            "connections": connections,
             "apps": {
                 "models": {
                     "models": MODEL_MODULES,
@@ -72,9 +82,25 @@ class Settings:
                     "migrations": "crm_graphql.migrations",
                 }
             },
+            # Read-only operations read from the replica; see resolvers/routing.py.
+            "routers": ["crm_graphql.resolvers.routing.ReadRouter"] if self.read_replica_url else [],
             "use_tz": True,
             "timezone": "UTC",
         }
+
+    def _connection(self, url: str) -> str | dict[str, Any]:
+        """A PostgreSQL URL with the timeouts applied to connecting and to every statement.
+
+        Without them a request would wait on a database that does not answer for as long as the
+        operating system keeps the connection open; with them it fails with DATABASE_UNAVAILABLE.
+        """
+        config = expand_db_url(url)
+        if config["engine"] != "tortoise.backends.asyncpg":
+            return url
+        credentials = config["credentials"]
+        credentials.setdefault("timeout", self.database_timeout)  # connect
+        credentials.setdefault("command_timeout", self.database_timeout)
+        return config
 
     @property
     def redacted_database_url(self) -> str:

@@ -47,7 +47,7 @@ async def seed_demo(
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
-    async with in_transaction():
+    async with in_transaction("default"):
         if await Customer.filter(external_id__startswith=DEMO_EXTERNAL_PREFIX).exists():
             return await _summary(created=False)
         planned = plan(customers, random.Random(seed), today or datetime.now(UTC).date())

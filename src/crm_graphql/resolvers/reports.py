@@ -12,10 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from tortoise import Tortoise
-
 from crm_graphql.models import MemberStatus, OrderStatus, Segment, TicketKind, TicketPriority, TicketStatus
 from crm_graphql.resolvers.errors import InvalidArgument
+from crm_graphql.resolvers.routing import read_connection
 
 CENT = Decimal("0.01")
 COUNTED_ORDER_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
@@ -111,10 +110,10 @@ POSTGRES = Dialect(
 
 
 class Statement:
-    """One parameterised statement on the default connection, written for its dialect."""
+    """One parameterised read-only statement, written for its dialect."""
 
     def __init__(self) -> None:
-        self.connection = Tortoise.get_connection("default")
+        self.connection = read_connection()
         dialect = self.connection.capabilities.dialect
         if dialect not in ("sqlite", "postgres"):
             raise RuntimeError(f"reports support SQLite and PostgreSQL, not {dialect}")

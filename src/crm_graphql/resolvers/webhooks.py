@@ -143,7 +143,7 @@ class WebhookDispatcher:
 
     async def _plan_batch(self) -> int:
         now = self.now()
-        async with in_transaction() as connection:
+        async with in_transaction("default") as connection:
             # SKIP LOCKED hands a batch another replica is planning to nobody else (SQLite ignores it,
             # its writers are serialised); the unique (subscription, event) is the backstop.
             events = (

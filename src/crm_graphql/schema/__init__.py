@@ -18,7 +18,9 @@ from crm_graphql.schema.introspection import IntrospectionSwitch
 from crm_graphql.schema.mutations import Mutation
 from crm_graphql.schema.observability import OperationMetrics
 from crm_graphql.schema.queries import Query
+from crm_graphql.schema.routing import ReplicaReads
 from crm_graphql.schema.subscriptions import Subscription
+from crm_graphql.schema.tracing import tracing_extension
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -38,12 +40,14 @@ schema = CRMSchema(
     config=StrawberryConfig(relay_max_results=100),
     extensions=[
         OperationMetrics,  # first, so that it times the other extensions' work too
+        tracing_extension,  # CRM_TRACING: next, so that its operation span covers the others' work
         lambda: AddValidationRules(list(LIMIT_RULES)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionSwitch,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         QueryCost,  # after ValidationCache: it prices validated documents only
+        ReplicaReads,
         mask_unexpected_errors,
     ],
 )

@@ -12,15 +12,20 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from crm_graphql.resolvers.errors import DomainError
+from crm_graphql.resolvers.errors import DATABASE_UNAVAILABLE, DomainError, is_database_outage
 
 logger = logging.getLogger("crm_graphql.errors")
+
+
+def is_outage(error: GraphQLError) -> bool:
+    """True for errors from a database that cannot be reached: the client is told to retry."""
+    return error.original_error is not None and is_database_outage(error.original_error)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
     """True for errors from a Python exception we did not anticipate: those are masked."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError) and not is_outage(error)
 
 
 @contextmanager
@@ -51,7 +56,9 @@ class CRMSchema(strawberry.Schema):
         result = await super().execute(*args, **kwargs)
         if result.errors:
             rid = getattr(kwargs.get("context_value"), "request_id", "")
-            result.errors = [_masked(e, rid) if is_unexpected(e) or _was_masked(e) else e for e in result.errors]
+            result.errors = [
+                _client_view(e, rid) if is_outage(e) or is_unexpected(e) or _was_masked(e) else e for e in result.errors
+            ]
         return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -65,6 +72,8 @@ class CRMSchema(strawberry.Schema):
                     error.message,
                     exc_info=error.original_error,
                 )
+            elif is_outage(error):
+                logger.warning("request %s: database unavailable at %s: %r", rid, error.path, error.original_error)
             else:
                 logger.info("request %s: error at %s: %s", rid, error.path, error.message)
 
@@ -73,13 +82,18 @@ def _was_masked(error: GraphQLError) -> bool:
     return error.message == UNEXPECTED.error_message and not error.extensions
 
 
-def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
-    """The client's view of an unexpected error: no detail, but the id to quote when reporting it."""
+def _client_view(error: GraphQLError, request_id: str) -> GraphQLError:
+    """An outage says to retry; an unexpected error says nothing but the id to quote when reporting it."""
+    message, code = (
+        (DATABASE_UNAVAILABLE, "DATABASE_UNAVAILABLE")
+        if is_outage(error)
+        else (UNEXPECTED.error_message, "INTERNAL_ERROR")
+    )
     return GraphQLError(
-        UNEXPECTED.error_message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+        extensions={"code": code, "requestId": request_id},
     )

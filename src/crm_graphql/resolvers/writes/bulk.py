@@ -86,7 +86,7 @@ async def upsert(
     if len(items) > MAX_ITEMS:
         raise InvalidArgument("items", f"must hold at most {MAX_ITEMS:,} items, got {len(items):,}")
     try:
-        async with in_transaction() as conn:
+        async with in_transaction("default") as conn:
             batch = [await _stage(model, index, data, clean, conn) for index, data in enumerate(items)]
             await _match(viewer, model, batch, conn)
             for column, name in {"external_id": "externalId", **unique}.items():

@@ -177,12 +177,12 @@ async def once(
     Returns the row and whether it was replayed.
     """
     if key is None:
-        async with in_transaction() as conn:
+        async with in_transaction("default") as conn:
             return await create(conn), False
     request_hash = fingerprint(operation, data)
     for _ in range(2):
         try:
-            async with in_transaction() as conn:
+            async with in_transaction("default") as conn:
                 stored = await IdempotencyKey.filter(actor=viewer.actor, key=key).using_db(conn).first()
                 if stored is not None and stored.expires_at > datetime.now(UTC):
                     if stored.request_hash != request_hash or stored.operation != operation:

@@ -105,7 +105,7 @@ async def create_customer(
 async def update_customer(
     viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any], *, phone_region: str | None
 ) -> Customer:
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         viewer, row = await writable(viewer, Customer, pk, conn)
         values = await _clean(viewer, data, conn, phone_region=phone_region, pk=pk)
         return await unique(
@@ -116,12 +116,12 @@ async def update_customer(
 
 
 async def delete_customer(viewer: Viewer | None, pk: int, version: int) -> Customer:
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         viewer, row = await writable(viewer, Customer, pk, conn)
         return await delete_row(viewer, row, version, conn)
 
 
 async def restore_customer(viewer: Viewer | None, pk: int) -> Customer:
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         viewer, row = await writable(viewer, Customer, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)

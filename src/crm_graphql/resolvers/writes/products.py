@@ -84,7 +84,7 @@ async def create_product(
 
 
 async def update_product(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> Product:
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         viewer, row = await writable(viewer, Product, pk, conn)
         values = await _clean(data, conn, pk=pk)
         return await unique(
@@ -95,13 +95,13 @@ async def update_product(viewer: Viewer | None, pk: int, version: int, data: Map
 
 
 async def delete_product(viewer: Viewer | None, pk: int, version: int) -> Product:
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         viewer, row = await writable(viewer, Product, pk, conn)
         return await delete_row(viewer, row, version, conn)
 
 
 async def restore_product(viewer: Viewer | None, pk: int) -> Product:
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         viewer, row = await writable(viewer, Product, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)
 
