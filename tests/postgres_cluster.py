@@ -55,7 +55,8 @@ class Cluster:
         command = [str(self.bindir / program), *args]
         owner = _owner()
         if owner:
-            command = ["runuser", "-u", owner, "--", *command]
+            runuser = shutil.which("runuser", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin") or "runuser"
+            command = [runuser, "-u", owner, "--", *command]
         done = subprocess.run(command, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
         if done.returncode:
             log = self.log.read_text() if self.log.exists() else ""
