@@ -26,6 +26,7 @@ from crm_graphql.resolvers.events import event_bus
 from crm_graphql.resolvers.routing import PRIMARY, REPLICA
 from crm_graphql.resolvers.values import refresh_values_every
 from crm_graphql.resolvers.webhooks import WebhookDispatcher
+from crm_graphql.responses import ResponseCache
 from crm_graphql.schema import schema
 from crm_graphql.schema.tracing import Tracing
 from crm_graphql.settings import Settings
@@ -108,6 +109,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=settings.tortoise_config()):
             app.state.cache = Cache.from_url(settings.cache_url)
+            seconds = settings.response_cache_seconds
+            responses = ResponseCache(app.state.cache, seconds, settings.database_url) if seconds > 0 else None
+            app.state.responses = responses
             app.state.events = event_bus(settings)
             try:
                 await app.state.events.start()

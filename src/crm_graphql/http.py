@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -24,6 +25,7 @@ from crm_graphql.logs import CURRENT_REQUEST_ID
 from crm_graphql.resolvers.auth import AuthenticationFailed, authenticate
 from crm_graphql.resolvers.errors import DATABASE_UNAVAILABLE, is_database_outage
 from crm_graphql.resolvers.loaders import Loaders
+from crm_graphql.responses import ResponseCache, operation_type
 from crm_graphql.schema.tracing import under
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 RATE_WINDOW_SECONDS = 60
 REQUEST_ID_HEADER = "x-request-id"
+RESPONSE_CACHE_HEADER = "x-response-cache"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 RETRY_AFTER_OUTAGE = 2  # seconds; a database restart or fail-over is over in a few
 WS_FORBIDDEN = 4403  # graphql-transport-ws: the server refused connection_init
@@ -71,6 +74,24 @@ def database_unavailable() -> JSONResponse:
     """The database could not be reached before the operation started: 503, retry shortly."""
     body = {"errors": [{"message": DATABASE_UNAVAILABLE, "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
     return JSONResponse(body, status_code=503, headers={"retry-after": str(RETRY_AFTER_OUTAGE)})
+
+
+async def graphql_params(request: Request) -> dict[str, Any] | None:
+    """The query, operationName and variables of a GET or JSON POST request; None if it has none."""
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query_params)
+        try:
+            params["variables"] = json.loads(params.get("variables") or "null")
+        except ValueError:
+            return None
+    elif request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        try:
+            params = await request.json()
+        except ValueError:
+            return None
+    else:
+        return None
+    return params if isinstance(params, dict) and isinstance(params.get("query"), str) else None
 
 
 def unauthorized(message: str) -> JSONResponse:
@@ -149,8 +170,31 @@ class CRMGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_page())
 
+    async def answer(self, request: Any, context: Any, root_value: Any) -> Any:
+        """Run the operation, or answer a query from the response cache when it is on."""
+        responses: ResponseCache | None = getattr(request.app.state, "responses", None)
+        params = await graphql_params(request) if responses and isinstance(request, Request) else None
+        if responses is None or params is None:
+            return await self.traced_run(request, context, root_value)
+        kind = operation_type(params["query"], params.get("operationName"))
+        key = await responses.key(params, request.state.viewer) if kind == "query" else None
+        if key and (body := await responses.get(key)) is not None:
+            return Response(body, media_type="application/json", headers={RESPONSE_CACHE_HEADER: "hit"})
+        response = await self.traced_run(request, context, root_value)
+        if key and response.status_code == 200 and not getattr(request.state, "graphql_errors", True):
+            await responses.put(key, bytes(response.body))
+            response.headers[RESPONSE_CACHE_HEADER] = "miss"
+        if kind == "mutation":
+            await responses.written()
+        return response
+
+    async def traced_run(self, request: Any, context: Any, root_value: Any) -> Any:
+        with under(request.app.state.tracing):
+            return await super().run(request, context=context, root_value=root_value)
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         payload = await super().process_result(request, result)
+        request.state.graphql_errors = bool(result.errors)
         if any((e.extensions or {}).get("code") == "DATABASE_UNAVAILABLE" for e in result.errors or ()):
             request.state.database_unavailable = True
         # Parse, validation and coercion errors carry no path; field errors always do.
@@ -175,8 +219,7 @@ class CRMGraphQL(GraphQL[Context, None]):
                 return database_unavailable()
             if refused := await self.rate_limited(request):
                 return refused
-        with under(request.app.state.tracing):
-            response = await super().run(request, context=context, root_value=root_value)
+        response = await self.answer(request, context, root_value)
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id(request)
             if getattr(request.state, "database_unavailable", False):

@@ -23,6 +23,7 @@ class Settings:
     database_timeout: float = 10.0
     cache_url: str = "memory://"
     cache_ttl: int = 300
+    response_cache_seconds: int = 0
     max_body_size: int = 1_000_000
     max_page_size: int = 100
     secret_key: str | None = None
@@ -50,6 +51,7 @@ class Settings:
             database_timeout=config("CRM_DATABASE_TIMEOUT", cast=float, default=10.0),
             cache_url=config("CRM_CACHE_URL", default="memory://"),
             cache_ttl=config("CRM_CACHE_TTL", cast=int, default=300),
+            response_cache_seconds=config("CRM_RESPONSE_CACHE_SECONDS", cast=int, default=0),
             max_body_size=config("CRM_MAX_BODY_SIZE", cast=int, default=1_000_000),
             max_page_size=config("CRM_MAX_PAGE_SIZE", cast=int, default=100),
             secret_key=config("CRM_SECRET_KEY", default=None),

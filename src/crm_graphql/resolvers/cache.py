@@ -31,6 +31,11 @@ LOCK_SECONDS = 10.0  # how long other replicas wait for a computation before doi
 POLL_SECONDS = 0.05
 
 
+# The version of everything the API serves: bumped after every mutation and every value refresh, and
+# part of the keys of cached responses (crm_graphql/responses.py).
+DATA_VERSION = "data"
+
+
 class CacheConfigError(ValueError):
     """The cache URL names a backend we do not support."""
 
@@ -85,7 +90,7 @@ class Cache:
         A caller that is cancelled does not cancel the computation for the others.
         """
         if (flight := self._flights.get(key)) is None:
-            hit = await self._read(key)
+            hit = await self.get(key)
             if hit is not None:
                 return hit  # type: ignore[no-any-return]
             if (flight := self._flights.get(key)) is None:  # another caller may have started while we read
@@ -104,20 +109,25 @@ class Cache:
         token = await self._lock(key) if self.shared else None
         try:
             # Read again: a replica (or a flight here that just landed) may have stored it meanwhile.
-            hit = await self._read(key)
+            hit = await self.get(key)
             if hit is not None:
                 return hit  # type: ignore[no-any-return]
             value = await compute()
-            try:
-                await self.backend.set(key, value, ttl=ttl)
-            except Exception:
-                logger.warning("cache write failed for %s", key, exc_info=True)
+            await self.put(key, value, ttl)
             return value
         finally:
             if token is not None:
                 await self._unlock(key, *token)
 
-    async def _read(self, key: str) -> Any:
+    async def put(self, key: str, value: Any, ttl: int) -> None:
+        """Store `value` under `key` for `ttl` seconds; a cache that cannot be reached stores nothing."""
+        try:
+            await self.backend.set(key, value, ttl=ttl)
+        except Exception:
+            logger.warning("cache write failed for %s", key, exc_info=True)
+
+    async def get(self, key: str) -> Any:
+        """The value under `key`, or None when there is none (or the cache cannot be reached)."""
         try:
             value = await self.backend.get(key)
         except Exception:

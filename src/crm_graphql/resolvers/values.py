@@ -25,7 +25,7 @@ from crm_graphql.ml.scoring import ScoringAssumptions, ValueScores, score_custom
 from crm_graphql.ml.value import BGNBDParams, GammaGammaParams, clv, expected_purchases
 from crm_graphql.models import Customer, ValueFit
 from crm_graphql.resolvers.analytics import finite, run_fit
-from crm_graphql.resolvers.cache import Cache
+from crm_graphql.resolvers.cache import DATA_VERSION, Cache
 from crm_graphql.resolvers.errors import InvalidArgument
 from crm_graphql.resolvers.reports import COUNTED_ORDER_STATUSES, ReportPeriod, Statement
 
@@ -95,6 +95,7 @@ async def refresh_values_every(cache: Cache, database: str, hours: float, stop: 
         try:
             if await cache.claim(f"value-refresh:{database_key}:{int(time.time() // period)}", period):
                 fit = await refresh_values()
+                await cache.bump(DATA_VERSION)
                 logger.info("value scores refreshed (fit %s)", fit.pk if fit else None)
         except Exception:
             logger.exception("value score refresh failed")
