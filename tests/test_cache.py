@@ -38,6 +38,19 @@ async def test_computes_once_then_serves_from_cache(cache: Cache) -> None:
     assert compute.calls == 2
 
 
+async def test_deployments_sharing_redis_keep_their_entries_and_versions_apart(redis_url: str) -> None:
+    key = f"test:{uuid.uuid4()}"
+    ours, same, theirs = (Cache.from_url(redis_url, deployment) for deployment in ("ours", "ours", "theirs"))
+    try:
+        await ours.put(key, "ours", 30)
+        await ours.bump(key)
+        assert (await same.get(key), await same.version(key)) == ("ours", 1)
+        assert (await theirs.get(key), await theirs.version(key)) == (None, 0)
+    finally:
+        for cache in (ours, same, theirs):
+            await cache.close()
+
+
 async def test_redis_entries_are_shared_between_clients(redis_url: str) -> None:
     key, compute = f"test:{uuid.uuid4()}", Computation()
     first, second = Cache.from_url(redis_url), Cache.from_url(redis_url)

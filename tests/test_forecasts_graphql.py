@@ -223,7 +223,7 @@ async def redis_app(settings: Settings, redis_url: str) -> AsyncIterator[Any]:
     """The app with its cache on Redis, after removing the forecasts and versions earlier tests left there."""
     client = aioredis.Redis.from_url(redis_url)
     try:
-        for pattern in ("crm:forecast:*", "crm:version:series:*", "crm:lock:forecast:*"):
+        for pattern in ("crm:*:forecast:*", "crm:*:version:series:*", "crm:*:lock:forecast:*"):
             async for key in client.scan_iter(match=pattern):
                 await client.delete(key)
     finally:

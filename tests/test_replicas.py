@@ -24,7 +24,7 @@ async def test_a_write_through_one_replica_refreshes_the_forecast_read_through_t
     shop = await build_shop()
     key = await make_key(Role.ADMIN)
     with redis.Redis.from_url(redis_url) as shared:  # forecasts of an earlier test on a database with the same ids
-        for pattern in ("crm:forecast:*", "crm:version:series:*", "crm:lock:forecast:*"):
+        for pattern in ("crm:*:forecast:*", "crm:*:version:series:*", "crm:*:lock:forecast:*"):
             for stale in shared.scan_iter(pattern):
                 shared.delete(stale)
     env = {"CRM_DATABASE_URL": database_url, "CRM_CACHE_URL": redis_url}

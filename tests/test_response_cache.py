@@ -91,8 +91,9 @@ async def test_off_unless_configured(database_url: str) -> None:
 async def test_through_redis_a_mutation_on_one_replica_invalidates_every_replica(
     database_url: str, redis_url: str
 ) -> None:
-    app = create_app(Settings(database_url=database_url, cache_url=redis_url, response_cache_seconds=60))
-    other_replica = Cache.from_url(redis_url)
+    settings = Settings(database_url=database_url, cache_url=redis_url, response_cache_seconds=60)
+    app = create_app(settings)
+    other_replica = Cache.from_url(redis_url, settings.deployment)
     try:
         async with app.router.lifespan_context(app), client_for(app, await make_key(Role.ADMIN)) as http:
             anna = await models.Customer.create(name="Anna", segment=Segment.CONSUMER)

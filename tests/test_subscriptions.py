@@ -352,7 +352,7 @@ async def test_events_reach_every_server_through_redis(
     """Two server processes share Redis: a change through one reaches a subscriber of the other."""
     key = await make_key(Role.ADMIN)
     env = {"CRM_DATABASE_URL": database_url, "CRM_CACHE_URL": redis_url}
-    lease_key = RedisBus(redis_url, database_url).lease_key  # this database's relay lease
+    lease_key = RedisBus(redis_url, Settings(database_url=database_url).deployment).lease_key  # this database's
     with redis.Redis.from_url(redis_url) as shared, ExitStack() as servers:
         shared.delete(lease_key)  # left by servers of an earlier test on the same database
         first = servers.enter_context(ExitStack())

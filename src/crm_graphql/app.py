@@ -108,10 +108,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=settings.tortoise_config()):
-            app.state.cache = Cache.from_url(settings.cache_url)
+            app.state.cache = Cache.from_url(settings.cache_url, settings.deployment)
             seconds = settings.response_cache_seconds
-            responses = ResponseCache(app.state.cache, seconds, settings.database_url) if seconds > 0 else None
-            app.state.responses = responses
+            app.state.responses = ResponseCache(app.state.cache, seconds) if seconds > 0 else None
             app.state.events = event_bus(settings)
             try:
                 await app.state.events.start()
@@ -122,7 +121,6 @@ def create_app(settings: Settings | None = None, *, tracer_provider: TracerProvi
                         refresh = partial(
                             refresh_values_every,
                             app.state.cache,
-                            settings.database_url,
                             settings.analytics_refresh_hours,
                         )
                         await tasks.enter_async_context(background("value-refresh", refresh, grace=5))

@@ -53,20 +53,13 @@ def _permissions(viewer: Viewer | None) -> str:
 
 
 class ResponseCache:
-    def __init__(self, cache: Cache, seconds: int, database: str) -> None:
+    def __init__(self, cache: Cache, seconds: int) -> None:
         self.cache, self.seconds = cache, seconds
-        self.database = database  # deployments with their own databases may share one Redis
 
     async def key(self, params: dict[str, Any], viewer: Viewer | None) -> str:
         """The key of a query's response for this caller at the current data version."""
         request = json.dumps(
-            [
-                self.database,
-                params.get("query"),
-                params.get("operationName"),
-                params.get("variables") or {},
-                _permissions(viewer),
-            ],
+            [params.get("query"), params.get("operationName"), params.get("variables") or {}, _permissions(viewer)],
             sort_keys=True,
             separators=(",", ":"),
         )

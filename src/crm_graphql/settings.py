@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,11 @@ class Settings:
         credentials.setdefault("timeout", self.database_timeout)  # connect
         credentials.setdefault("command_timeout", self.database_timeout)
         return config
+
+    @property
+    def deployment(self) -> str:
+        """A short digest of the database URL: deployments on different databases may share one Redis."""
+        return hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
 
     @property
     def redacted_database_url(self) -> str:

@@ -51,7 +51,8 @@ class Cache:
         self._flights: dict[str, asyncio.Future[Any]] = {}  # cold keys being computed in this process
 
     @classmethod
-    def from_url(cls, url: str) -> Cache:
+    def from_url(cls, url: str, deployment: str = "") -> Cache:
+        """The cache at `url`; in Redis, its keys are kept apart from other deployments' by `deployment`."""
         parts = urlsplit(url)
         if parts.scheme == "memory":
             return cls(SimpleMemoryCache(namespace=NAMESPACE), url)
@@ -62,7 +63,7 @@ class Cache:
                 db=int(parts.path.strip("/") or 0),
                 password=parts.password,
                 ssl=parts.scheme == "rediss",
-                namespace=NAMESPACE,
+                namespace=f"{NAMESPACE}:{deployment}" if deployment else NAMESPACE,
                 serializer=PickleSerializer(),
                 timeout=REDIS_TIMEOUT_SECONDS,
                 create_connection_timeout=REDIS_TIMEOUT_SECONDS,

@@ -9,7 +9,6 @@ pub/sub channel every replica listens to; its cursor is kept in Redis for the ne
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -225,11 +224,11 @@ class LocalBus(EventBus):
 class RedisBus(EventBus):
     """Replicas sharing Redis: one relays the outbox to a pub/sub channel, every one listens."""
 
-    def __init__(self, url: str, database_url: str) -> None:
+    def __init__(self, url: str, deployment: str) -> None:
         super().__init__()
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=5)
         # Deployments on different databases may share one Redis: keep their events apart.
-        prefix = f"crm:events:{hashlib.sha256(database_url.encode()).hexdigest()[:16]}"
+        prefix = f"crm:events:{deployment}"
         self.channel, self.lease_key, self.cursor_key = prefix, f"{prefix}:relay", f"{prefix}:cursor"
         self.token = uuid.uuid4().hex
         self._listening = asyncio.Event()
@@ -299,5 +298,5 @@ class RedisBus(EventBus):
 def event_bus(settings: Settings) -> EventBus:
     """Through Redis when the cache is Redis (every replica sees every event), else in this process."""
     if urlsplit(settings.cache_url).scheme in ("redis", "rediss"):
-        return RedisBus(settings.cache_url, settings.database_url)
+        return RedisBus(settings.cache_url, settings.deployment)
     return LocalBus()

@@ -9,7 +9,6 @@ scores or the new ones, never a mix. Scores are derived data: writing them bumps
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -83,17 +82,16 @@ async def refresh_values(
     return await _store(scores, progress)
 
 
-async def refresh_values_every(cache: Cache, database: str, hours: float, stop: asyncio.Event) -> None:
+async def refresh_values_every(cache: Cache, hours: float, stop: asyncio.Event) -> None:
     """Refresh once in every period of `hours` (starting now) until `stop` is set.
 
     With a shared cache only the first replica to claim a period refreshes in it; the scores are in the
     database, so the others read them. A failed refresh is logged and tried again next period.
     """
     period = hours * 3600
-    database_key = hashlib.sha256(database.encode()).hexdigest()[:16]  # deployments may share one Redis
     while not stop.is_set():
         try:
-            if await cache.claim(f"value-refresh:{database_key}:{int(time.time() // period)}", period):
+            if await cache.claim(f"value-refresh:{int(time.time() // period)}", period):
                 fit = await refresh_values()
                 await cache.bump(DATA_VERSION)
                 logger.info("value scores refreshed (fit %s)", fit.pk if fit else None)
