@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from crm_graphql.app import create_app
 from crm_graphql.models import Role
 from crm_graphql.settings import Settings
 from tests.conftest import GraphQLClient, make_key
+from tests.test_database_outage import cli
 from tests.test_forecasts_graphql import PRODUCT, build_shop, gid
 from tests.test_server import serving
 
@@ -76,3 +78,21 @@ async def test_json_logs_carry_the_request_id(app: Any, database_url: str, tmp_p
     assert lines and all({"time", "level", "logger", "message", "request_id"} <= line.keys() for line in lines)
     access = [line for line in lines if line["logger"] == "uvicorn.access" and "POST /graphql" in line["message"]]
     assert [line["request_id"] for line in access] == ["trace-42"]
+
+
+async def test_the_workers_of_one_server_share_their_metrics(tmp_path: Path) -> None:
+    database = f"sqlite://{tmp_path / 'crm.sqlite3'}"
+    cli(database, "migrate")
+    cli(database, "users", "create", "--name", "Ops", "--email", "ops@example.com", "--role", "admin")
+    key = re.findall(r"crm_[\w-]+", cli(database, "keys", "create", "--email", "ops@example.com", "--name", "m"))[-1]
+    env = {"CRM_DATABASE_URL": database, "CRM_CACHE_URL": "memory://", "CRM_RATE_LIMIT_PER_MINUTE": "0"}
+    with serving("--workers", "2", env=env, log=tmp_path / "server.log") as server:
+        for _ in range(30):  # a new connection each time, so both workers answer some
+            async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
+                headers = {"authorization": f"Bearer {key}"}
+                response = await http.post("/graphql", json={"query": "query Workers { __typename }"}, headers=headers)
+                assert response.status_code == 200
+        for _ in range(6):  # whichever worker answers the scrape counts all 30
+            async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
+                samples = await scrape(http)
+            assert value(samples, "crm_graphql_operations_total", operation="Workers", type="query", outcome="ok") == 30

@@ -17,6 +17,7 @@ from pathlib import Path
 from crm_graphql.db import DatabaseUnavailable, connected, migrate, pending_migrations
 from crm_graphql.logs import FORMATS as LOG_FORMATS
 from crm_graphql.logs import logging_config
+from crm_graphql.metrics import shared_by_workers
 from crm_graphql.models import Role
 from crm_graphql.resolvers.accounts import active_user, create_key_for, create_user, fresh_demo_key, revoke_key
 from crm_graphql.resolvers.auth import issue_token
@@ -115,14 +116,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(_refresh_values(settings))
         asyncio.run(_demo_key(settings))
     print(f"Serving GraphQL (and GraphiQL in a browser) at http://{args.host}:{args.port}/graphql")
-    uvicorn.run(
-        "crm_graphql.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=logging_config(settings.log_format),
-    )
+    with shared_by_workers(args.workers):
+        uvicorn.run(
+            "crm_graphql.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=logging_config(settings.log_format),
+        )
     return 0
 
 

@@ -1,15 +1,22 @@
 """Prometheus metrics of this process, served at `/metrics`.
 
 A leaf module (it imports nothing of ours), so every layer can count what it does. Each replica is
-scraped on its own; Prometheus adds them up.
+scraped on its own; Prometheus adds them up. The worker processes of one replica (`serve --workers
+N`) count into one directory (prometheus_client's multiprocess mode), so any worker's `/metrics`
+shows them all; the database pool gauge is the answering worker's.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -67,7 +74,28 @@ class DatabasePool(Collector):
 
 REGISTRY.register(DatabasePool())
 
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own setting
+
+
+@contextmanager
+def shared_by_workers(workers: int) -> Iterator[None]:
+    """Have `workers` processes started in this block count into one directory (unless one is set)."""
+    if workers <= 1 or MULTIPROCESS_DIRECTORY in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="crm-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIRECTORY] = directory  # read by each worker's prometheus_client at import
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIRECTORY]
+
 
 async def metrics(request: Request) -> Response:
-    """The Prometheus text exposition of this process's metrics."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """The Prometheus text exposition of this process's metrics, or of all the workers' in multiprocess mode."""
+    registry = REGISTRY
+    if MULTIPROCESS_DIRECTORY in os.environ:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        registry.register(DatabasePool())
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
