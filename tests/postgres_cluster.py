@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
+
 from tests.conftest import require_service
 from tests.test_server import free_port
 
@@ -50,6 +52,19 @@ class Cluster:
 
     def url(self, database: str = "postgres") -> str:
         return f"postgres://root@127.0.0.1:{self.port}/{database}"
+
+    def dsn(self, database: str = "postgres") -> str:
+        """The URL as asyncpg spells it."""
+        return f"postgresql://root@127.0.0.1:{self.port}/{database}"
+
+    async def create_database(self, name: str) -> str:
+        """A new, empty database on this cluster; returns its URL."""
+        connection = await asyncpg.connect(self.dsn())
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return self.url(name)
 
     def run(self, program: str, *args: str) -> None:
         command = [str(self.bindir / program), *args]

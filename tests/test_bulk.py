@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +15,7 @@ from strawberry.relay import GlobalID
 from crm_graphql import models
 from crm_graphql.models import Role
 from tests.conftest import GraphQLClient, StatementCounter, client_for, make_key
+from tests.test_cli import run
 
 CUSTOMERS = """
 mutation ($input: CustomersUpsertInput!) {
@@ -239,12 +237,6 @@ async def test_products_upsert(gql: GraphQLClient) -> None:
     assert await models.AuditEntry.filter(entity="Product").count() == 2
 
 
-def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CRM_DATABASE_URL": database_url}
-    command = [sys.executable, "-m", "crm_graphql", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-
-
 def write_csv(path: Path, rows: list[list[str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as file:
         csv.writer(file).writerows([CSV_HEADER, *rows])
@@ -264,7 +256,7 @@ async def test_cli_import_writes_rejects_and_reruns_idempotently(app: Any, datab
     write_csv(source, rows)
     arguments = ["import", "customers", str(source), "--as", "importer@example.com", "--batch-size", "2"]
 
-    first = run_cli(*arguments, "--rejects", str(rejects), database_url=database_url)
+    first = run(*arguments, "--rejects", str(rejects), database_url=database_url)
     assert first.returncode == 1, first.stderr
     assert "3 created, 0 changed, 0 unchanged, 2 rejected (rejected rows in" in first.stdout
     assert "Importing" in first.stderr and "5/5" in first.stderr  # the progress bar
@@ -282,7 +274,7 @@ async def test_cli_import_writes_rejects_and_reruns_idempotently(app: Any, datab
 
     rows[1][4] = "Hamburg"
     write_csv(source, rows)
-    again = run_cli(*arguments, database_url=database_url)
+    again = run(*arguments, database_url=database_url)
     assert "0 created, 1 changed, 2 unchanged, 2 rejected." in again.stdout
     assert (await models.Customer.get(external_id="ERP-2")).address == "Hamburg"
     assert await models.AuditEntry.all().count() == 4
@@ -293,8 +285,8 @@ async def test_cli_import_refuses_a_file_without_the_key_column(app: Any, databa
     await models.User.create(name="Importer", email="importer@example.com", role=Role.ADMIN)
     source = tmp_path / "customers.csv"
     source.write_text("name,segment\nAnna,consumer\n", encoding="utf-8")
-    result = run_cli("import", "customers", str(source), "--as", "importer@example.com", database_url=database_url)
+    result = run("import", "customers", str(source), "--as", "importer@example.com", database_url=database_url)
     assert (result.returncode, "lacks the column(s) external_id" in result.stderr) == (2, True)
-    unknown = run_cli("import", "customers", str(source), "--as", "nobody@example.com", database_url=database_url)
+    unknown = run("import", "customers", str(source), "--as", "nobody@example.com", database_url=database_url)
     assert (unknown.returncode, "No active user" in unknown.stderr) == (2, True)
     assert await models.Customer.all().count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,16 @@ def run(*args: str, database_url: str, timeout: float = 120) -> subprocess.Compl
     return subprocess.run(
         [sys.executable, "-m", "crm_graphql", *args], capture_output=True, text=True, env=env, timeout=timeout
     )
+
+
+def admin_key(database_url: str) -> str:
+    """Migrate, then add an admin and an API key of theirs, as an operator does; returns the key."""
+    for args in (("migrate",), ("users", "create", "--name", "Ops", "--email", "ops@example.com", "--role", "admin")):
+        done = run(*args, database_url=database_url)
+        assert done.returncode == 0, done.stderr
+    issued = run("keys", "create", "--email", "ops@example.com", "--name", "tests", database_url=database_url)
+    assert issued.returncode == 0, issued.stderr
+    return re.findall(r"crm_[\w-]+", issued.stdout)[-1]
 
 
 @pytest.mark.parametrize(

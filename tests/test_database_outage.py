@@ -7,9 +7,6 @@ The database is a private cluster (tests/postgres_cluster.py); the server a real
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +15,7 @@ import asyncpg
 import httpx
 
 from tests.postgres_cluster import Cluster, private_primary
+from tests.test_cli import admin_key
 from tests.test_server import serving
 
 TIMEOUT = 3  # CRM_DATABASE_TIMEOUT for the server under test
@@ -65,31 +63,12 @@ class Load:
             await asyncio.sleep(0.01)
 
 
-def cli(database_url: str, *args: str) -> str:
-    env = {"CRM_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "crm_graphql", *args], capture_output=True, text=True, timeout=120, env=env
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-async def prepare(primary: Cluster) -> tuple[str, str]:
-    admin = await asyncpg.connect(primary.url().replace("postgres://", "postgresql://"))
-    await admin.execute("CREATE DATABASE crm")
-    await admin.close()
-    url = primary.url("crm")
-    cli(url, "migrate")
-    cli(url, "users", "create", "--name", "Ops", "--email", "ops@example.com", "--role", "admin")
-    found = re.findall(r"crm_[\w-]+", cli(url, "keys", "create", "--email", "ops@example.com", "--name", "load"))
-    return url, found[-1]
-
-
 async def test_a_postgres_restart_under_load_fails_fast_recovers_and_loses_nothing_acknowledged(
     tmp_path: Path,
 ) -> None:
     with private_primary() as primary:
-        url, key = await prepare(primary)
+        url = await primary.create_database("crm")
+        key = admin_key(url)
         env = {
             "CRM_DATABASE_URL": url,
             "CRM_CACHE_URL": "memory://",
@@ -141,7 +120,7 @@ async def test_a_postgres_restart_under_load_fails_fast_recovers_and_loses_nothi
 
 
 async def names(cluster: Cluster) -> set[str]:
-    connection = await asyncpg.connect(cluster.url("crm").replace("postgres://", "postgresql://"))
+    connection = await asyncpg.connect(cluster.dsn("crm"))
     try:
         return {row["name"] for row in await connection.fetch("SELECT name FROM customers")}
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from crm_graphql.app import create_app
 from crm_graphql.models import Role
 from crm_graphql.settings import Settings
 from tests.conftest import GraphQLClient, make_key
-from tests.test_database_outage import cli
+from tests.test_cli import admin_key
 from tests.test_forecasts_graphql import PRODUCT, build_shop, gid
 from tests.test_server import serving
 
@@ -82,9 +81,7 @@ async def test_json_logs_carry_the_request_id(app: Any, database_url: str, tmp_p
 
 async def test_the_workers_of_one_server_share_their_metrics(tmp_path: Path) -> None:
     database = f"sqlite://{tmp_path / 'crm.sqlite3'}"
-    cli(database, "migrate")
-    cli(database, "users", "create", "--name", "Ops", "--email", "ops@example.com", "--role", "admin")
-    key = re.findall(r"crm_[\w-]+", cli(database, "keys", "create", "--email", "ops@example.com", "--name", "m"))[-1]
+    key = admin_key(database)
     env = {"CRM_DATABASE_URL": database, "CRM_CACHE_URL": "memory://", "CRM_RATE_LIMIT_PER_MINUTE": "0"}
     with serving("--workers", "2", env=env, log=tmp_path / "server.log") as server:
         for _ in range(30):  # a new connection each time, so both workers answer some

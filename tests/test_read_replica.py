@@ -35,13 +35,9 @@ query ($from: Date!, $to: Date!) { salesReport(from: $from, to: $to, groupBy: MO
 """
 
 
-def dsn(cluster: Cluster, database: str = "postgres") -> str:
-    return cluster.url(database).replace("postgres://", "postgresql://")
-
-
 async def caught_up(primary: Cluster, replica: Cluster) -> None:
     """Wait until the replica has replayed everything the primary has written so far."""
-    source, standby = await asyncpg.connect(dsn(primary)), await asyncpg.connect(dsn(replica))
+    source, standby = await asyncpg.connect(primary.dsn()), await asyncpg.connect(replica.dsn())
     try:
         written = await source.fetchval("SELECT pg_current_wal_lsn()")
         for _ in range(200):
@@ -56,10 +52,7 @@ async def caught_up(primary: Cluster, replica: Cluster) -> None:
 
 async def test_queries_read_from_the_replica_writes_and_mutation_payloads_from_the_primary() -> None:
     with private_primary() as primary:
-        admin = await asyncpg.connect(dsn(primary))
-        await admin.execute("CREATE DATABASE crm")
-        await admin.close()
-        await migrate(Settings(database_url=primary.url("crm")))
+        await migrate(Settings(database_url=await primary.create_database("crm")))
         replica = primary.replica("replica")
         settings = Settings(database_url=primary.url("crm"), read_replica_url=replica.url("crm"), cache_url="memory://")
         EXECUTOR_CACHE.clear()  # statements cached for another database under the same connection names
@@ -72,7 +65,7 @@ async def test_queries_read_from_the_replica_writes_and_mutation_payloads_from_t
             today = datetime.now(UTC).date()
             window = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
             await caught_up(primary, replica)
-            standby = await asyncpg.connect(dsn(replica, "crm"))
+            standby = await asyncpg.connect(replica.dsn("crm"))
             async with client_for(app, key) as http:
                 gql = GraphQLClient(http)
                 assert (await http.get("/readyz")).json() == {

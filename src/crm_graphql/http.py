@@ -70,10 +70,15 @@ def request_id(request: Request | WebSocket) -> str:
     return value
 
 
+def refusal(status: int, message: str, code: str, headers: dict[str, str], **extensions: Any) -> JSONResponse:
+    """A request refused before any operation ran, with a GraphQL-shaped body so clients can show why."""
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def database_unavailable() -> JSONResponse:
     """The database could not be reached before the operation started: 503, retry shortly."""
-    body = {"errors": [{"message": DATABASE_UNAVAILABLE, "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
-    return JSONResponse(body, status_code=503, headers={"retry-after": str(RETRY_AFTER_OUTAGE)})
+    return refusal(503, DATABASE_UNAVAILABLE, "DATABASE_UNAVAILABLE", {"retry-after": str(RETRY_AFTER_OUTAGE)})
 
 
 async def graphql_params(request: Request) -> dict[str, Any] | None:
@@ -95,9 +100,8 @@ async def graphql_params(request: Request) -> dict[str, Any] | None:
 
 
 def unauthorized(message: str) -> JSONResponse:
-    """Refused credentials: 401 with a GraphQL-shaped body, so clients can show the reason."""
-    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
-    return JSONResponse(body, status_code=401, headers={"www-authenticate": 'Bearer realm="crm-graphql"'})
+    """Refused credentials: 401."""
+    return refusal(401, message, "UNAUTHENTICATED", {"www-authenticate": 'Bearer realm="crm-graphql"'})
 
 
 @dataclass
@@ -126,16 +130,9 @@ class CRMGraphQL(GraphQL[Context, None]):
         caller = viewer.actor if viewer else f"ip:{request.client.host if request.client else 'unknown'}"
         if await request.app.state.cache.hit(f"rate:{caller}", RATE_WINDOW_SECONDS) <= limit:
             return None
-        body = {
-            "errors": [
-                {
-                    "message": f"Rate limit of {limit} requests a minute exceeded.",
-                    "extensions": {"code": "RATE_LIMITED", "limit": limit},
-                }
-            ]
-        }
         retry_after = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
-        return JSONResponse(body, status_code=429, headers={"retry-after": str(retry_after)})
+        message = f"Rate limit of {limit} requests a minute exceeded."
+        return refusal(429, message, "RATE_LIMITED", {"retry-after": str(retry_after)}, limit=limit)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state

@@ -11,6 +11,7 @@ from starlette.config import Config
 from tortoise.backends.base.config_generator import expand_db_url
 
 from crm_graphql.models import MODEL_MODULES
+from crm_graphql.resolvers.routing import PRIMARY, REPLICA, ReadRouter
 
 DEFAULT_DATABASE_URL = "sqlite://crm.sqlite3"
 
@@ -73,20 +74,19 @@ class Settings:
         )
 
     def tortoise_config(self) -> dict[str, Any]:
-        connections = {"default": self._connection(self.database_url)}
+        connections = {PRIMARY: self._connection(self.database_url)}
         if self.read_replica_url:
-            connections["replica"] = self._connection(self.read_replica_url)
+            connections[REPLICA] = self._connection(self.read_replica_url)
         return {
             "connections": connections,
             "apps": {
                 "models": {
                     "models": MODEL_MODULES,
-                    "default_connection": "default",
+                    "default_connection": PRIMARY,
                     "migrations": "crm_graphql.migrations",
                 }
             },
-            # Read-only operations read from the replica; see resolvers/routing.py.
-            "routers": ["crm_graphql.resolvers.routing.ReadRouter"] if self.read_replica_url else [],
+            "routers": [ReadRouter] if self.read_replica_url else [],
             "use_tz": True,
             "timezone": "UTC",
         }

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.demo.plan import plan
 from crm_graphql.demo.rows import DEMO_EXTERNAL_PREFIX, Row
 from crm_graphql.models import Campaign, CampaignMember, Customer, Order, OrderLine, Product, Ticket, User, Visit
+from crm_graphql.resolvers.routing import PRIMARY
 
 CHUNK = 25  # customers written per round trip; also the step of `progress`
 
@@ -47,7 +48,7 @@ async def seed_demo(
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
-    async with in_transaction("default"):
+    async with in_transaction(PRIMARY):
         if await Customer.filter(external_id__startswith=DEMO_EXTERNAL_PREFIX).exists():
             return await _summary(created=False)
         planned = plan(customers, random.Random(seed), today or datetime.now(UTC).date())

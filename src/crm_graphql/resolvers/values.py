@@ -27,6 +27,7 @@ from crm_graphql.resolvers.analytics import finite, run_fit
 from crm_graphql.resolvers.cache import DATA_VERSION, Cache
 from crm_graphql.resolvers.errors import InvalidArgument
 from crm_graphql.resolvers.reports import COUNTED_ORDER_STATUSES, ReportPeriod, Statement
+from crm_graphql.resolvers.routing import PRIMARY
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ async def refresh_values(
     observation_end = (today or datetime.now(UTC).date()) - timedelta(days=1)  # whole days only
     log = await _purchase_days(observation_end)
     if log.empty:
-        async with in_transaction("default") as conn:
+        async with in_transaction(PRIMARY) as conn:
             await conn.execute_query(f"UPDATE customers SET value_fit_id = NULL, {_CLEARED}")
         return None
     scores = await run_fit(
@@ -124,7 +125,7 @@ async def _purchase_days(observation_end: date) -> pd.DataFrame:
 async def _store(scores: ValueScores, progress: Progress | None) -> ValueFit:
     bg, gg, a = scores.bgnbd, scores.gamma_gamma, scores.assumptions
     frame = scores.customers
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         fit = await ValueFit.create(
             using_db=conn,
             fitted_at=datetime.now(UTC),

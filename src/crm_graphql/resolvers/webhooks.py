@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from crm_graphql import __version__
 from crm_graphql.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookSubscription
+from crm_graphql.resolvers.routing import PRIMARY
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class WebhookDispatcher:
 
     async def _plan_batch(self) -> int:
         now = self.now()
-        async with in_transaction("default") as connection:
+        async with in_transaction(PRIMARY) as connection:
             # SKIP LOCKED hands a batch another replica is planning to nobody else (SQLite ignores it,
             # its writers are serialised); the unique (subscription, event) is the backstop.
             events = (

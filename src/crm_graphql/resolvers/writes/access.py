@@ -49,6 +49,7 @@ from crm_graphql.resolvers.policy import (
     role_scopes,
     row_scope,
 )
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import (
     OutOfRange,
     Problems,
@@ -110,7 +111,7 @@ async def _clean_user(
 async def create_user(viewer: Viewer | None, data: Mapping[str, Any]) -> User:
     viewer = require(viewer, Entity.USERS, Action.WRITE)
     try:
-        async with in_transaction("default") as conn:
+        async with in_transaction(PRIMARY) as conn:
             values = await _clean_user(viewer, data, conn)
             return await create_row(viewer, User, values, conn)
     except IntegrityError as exc:  # the check above catches duplicates; a concurrent writer can still win the race
@@ -119,7 +120,7 @@ async def create_user(viewer: Viewer | None, data: Mapping[str, Any]) -> User:
 
 async def update_user(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> User:
     """Change a user; deactivating one refuses their tokens and API keys from the next request on."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, User, pk, conn)
         values = await _clean_user(viewer, data, conn, row)
         return await update_row(viewer, row, values, version, conn)
@@ -150,7 +151,7 @@ async def create_key(
 ) -> tuple[ApiKey, str]:
     """A new API key for an active user, and its plaintext: returned this once, stored only as a hash."""
     viewer = require(viewer, Entity.USERS, Action.WRITE)
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         problems = Problems()
         name = problems.check(require_length, name, field="name", model=ApiKey, column="name") or ""
         owner = await User.filter(pk=user_pk, active=True, deleted_at__isnull=True).using_db(conn).first()
@@ -170,7 +171,7 @@ async def create_key(
 async def revoke_api_key(viewer: Viewer | None, prefix: str) -> ApiKey:
     """Revoke a key at once: its next request gets HTTP 401 and its webhooks stop."""
     viewer = require(viewer, Entity.USERS, Action.WRITE)
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         key = await revoke_key(prefix.strip())
         await _audit(viewer, key, AuditAction.UPDATE, {"revoked_at": (None, key.revoked_at)}, conn)
     return key
@@ -264,7 +265,7 @@ async def create_subscription(
         problems.check(_secret, secret)
     problems.raise_if_any()
     generated = None if secret is not None else secrets.token_urlsafe(32)
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         # Each subscription multiplies the deliveries of every event; the key row lock keeps the count exact.
         await ApiKey.filter(pk=key.pk).select_for_update().using_db(conn).first()
         if await WebhookSubscription.filter(api_key_id=key.pk).using_db(conn).count() >= MAX_SUBSCRIPTIONS_PER_KEY:
@@ -279,7 +280,7 @@ async def create_subscription(
 async def delete_subscription(viewer: Viewer | None, pk: int) -> WebhookSubscription:
     """Delete one of the calling key's subscriptions, with its deliveries: nothing more is sent to it."""
     viewer, key = await _calling_key(viewer)
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         subscription = await WebhookSubscription.filter(pk=pk, api_key_id=key.pk).using_db(conn).first()
         if subscription is None:
             raise NotFound("No webhook subscription of this API key with this ID.", "id")

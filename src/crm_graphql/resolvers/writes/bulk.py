@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.models import AuditAction, AuditEntry, Customer, OutboxEvent, Role, Segment, User
 from crm_graphql.resolvers.errors import Conflict, DomainError, Duplicate, InvalidArgument
 from crm_graphql.resolvers.policy import Action, Entity, Viewer, require, row_scope
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import Problems, ValidationFailed, normalize_email, require_length
 from crm_graphql.resolvers.writes.core import NOT_AUDITED, TYPE_NAMES, M, _event_name, plain
 from crm_graphql.resolvers.writes.customers import _clean, _owner
@@ -86,7 +87,7 @@ async def upsert(
     if len(items) > MAX_ITEMS:
         raise InvalidArgument("items", f"must hold at most {MAX_ITEMS:,} items, got {len(items):,}")
     try:
-        async with in_transaction("default") as conn:
+        async with in_transaction(PRIMARY) as conn:
             batch = [await _stage(model, index, data, clean, conn) for index, data in enumerate(items)]
             await _match(viewer, model, batch, conn)
             for column, name in {"external_id": "externalId", **unique}.items():

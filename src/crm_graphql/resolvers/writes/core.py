@@ -26,6 +26,7 @@ from crm_graphql import models
 from crm_graphql.models import AuditAction, AuditEntry, IdempotencyKey
 from crm_graphql.resolvers.errors import Conflict, DomainError, Duplicate, NotFound
 from crm_graphql.resolvers.policy import ENTITY_OF, Action, Viewer, require, row_scope
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.webhooks import record_event
 
 M = TypeVar("M", bound=Model)
@@ -177,12 +178,12 @@ async def once(
     Returns the row and whether it was replayed.
     """
     if key is None:
-        async with in_transaction("default") as conn:
+        async with in_transaction(PRIMARY) as conn:
             return await create(conn), False
     request_hash = fingerprint(operation, data)
     for _ in range(2):
         try:
-            async with in_transaction("default") as conn:
+            async with in_transaction(PRIMARY) as conn:
                 stored = await IdempotencyKey.filter(actor=viewer.actor, key=key).using_db(conn).first()
                 if stored is not None and stored.expires_at > datetime.now(UTC):
                     if stored.request_hash != request_hash or stored.operation != operation:

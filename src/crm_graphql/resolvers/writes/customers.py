@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.models import Customer, Role, Segment, User
 from crm_graphql.resolvers.errors import Duplicate, NotFound
 from crm_graphql.resolvers.policy import Action, Entity, Forbidden, Viewer, require
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import (
     Problems,
     Required,
@@ -105,7 +106,7 @@ async def create_customer(
 async def update_customer(
     viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any], *, phone_region: str | None
 ) -> Customer:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Customer, pk, conn)
         values = await _clean(viewer, data, conn, phone_region=phone_region, pk=pk)
         return await unique(
@@ -116,12 +117,12 @@ async def update_customer(
 
 
 async def delete_customer(viewer: Viewer | None, pk: int, version: int) -> Customer:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Customer, pk, conn)
         return await delete_row(viewer, row, version, conn)
 
 
 async def restore_customer(viewer: Viewer | None, pk: int) -> Customer:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Customer, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.models import Campaign, CampaignMember, CampaignStatus, Channel, Customer, MemberStatus
 from crm_graphql.resolvers.errors import Duplicate, NotFound
 from crm_graphql.resolvers.policy import Action, Entity, Viewer, require, scoped
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import (
     OutOfRange,
     Problems,
@@ -106,7 +107,7 @@ async def create_campaign(
 
 
 async def update_campaign(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> Campaign:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Campaign, pk, conn)
         values = await _clean(data, conn, row)
         return await unique(
@@ -117,13 +118,13 @@ async def update_campaign(viewer: Viewer | None, pk: int, version: int, data: Ma
 
 
 async def delete_campaign(viewer: Viewer | None, pk: int, version: int) -> Campaign:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Campaign, pk, conn)
         return await delete_row(viewer, row, version, conn)
 
 
 async def restore_campaign(viewer: Viewer | None, pk: int) -> Campaign:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Campaign, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)
 
@@ -132,7 +133,7 @@ async def add_members(
     viewer: Viewer | None, campaign_pk: int, customer_pks: Sequence[int]
 ) -> tuple[Campaign, list[CampaignMember], list[int]]:
     """The campaign, the memberships added (or restored) and the customers skipped as already members."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         try:
             # Locking the campaign serialises concurrent additions, so none inserts a member twice.
             viewer, campaign = await writable(viewer, Campaign, campaign_pk, conn)
@@ -169,13 +170,13 @@ async def add_members(
 
 
 async def update_member(viewer: Viewer | None, pk: int, version: int, status: MemberStatus) -> CampaignMember:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, CampaignMember, pk, conn)
         changes = move_member(row.status, MemberStatus(status), responded_at=row.responded_at, now=datetime.now(UTC))
         return await update_row(viewer, row, changes, version, conn)
 
 
 async def remove_member(viewer: Viewer | None, pk: int, version: int) -> CampaignMember:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, CampaignMember, pk, conn)
         return await delete_row(viewer, row, version, conn)

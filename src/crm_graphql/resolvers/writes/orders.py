@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.models import Campaign, Customer, Order, OrderLine, OrderStatus, Product, Role, User
 from crm_graphql.resolvers.errors import DomainError, Duplicate, NotFound
 from crm_graphql.resolvers.policy import Action, Entity, Forbidden, Viewer, require, scoped
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import (
     OutOfRange,
     Problems,
@@ -234,7 +235,7 @@ async def create_order(
 
 async def update_order(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> Order:
     """The order with the changes applied; a status change follows the order lifecycle."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, order = await writable(viewer, Order, pk, conn)
         previous = OrderStatus(order.status)
         problems = Problems()
@@ -252,7 +253,7 @@ async def replace_order_lines(
     viewer: Viewer | None, pk: int, version: int, lines: Sequence[Mapping[str, Any]]
 ) -> Order:
     """The DRAFT order with `lines` instead of its current ones and the total recomputed."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, order = await writable(viewer, Order, pk, conn)
         if order.status != OrderStatus.DRAFT:
             raise DomainError(f"Only a DRAFT order can change its lines; this one is {_name(order)}.", "lines")
@@ -272,7 +273,7 @@ async def replace_order_lines(
 
 
 async def delete_order(viewer: Viewer | None, pk: int, version: int) -> Order:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, order = await writable(viewer, Order, pk, conn)
         if order.status not in DELETABLE_STATUSES:
             raise DomainError(f"Only DRAFT or CANCELLED orders can be deleted; this one is {_name(order)}.", "id")
@@ -280,6 +281,6 @@ async def delete_order(viewer: Viewer | None, pk: int, version: int) -> Order:
 
 
 async def restore_order(viewer: Viewer | None, pk: int) -> Order:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, order = await writable(viewer, Order, pk, conn, deleted=True)
         return await restore_row(viewer, order, conn)

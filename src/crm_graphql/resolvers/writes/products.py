@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.models import Product
 from crm_graphql.resolvers.errors import Duplicate
 from crm_graphql.resolvers.policy import Action, Entity, Viewer, require
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import Problems, Required, non_negative_money, optional_length, require_length
 from crm_graphql.resolvers.writes.bulk import Outcome, upsert
 from crm_graphql.resolvers.writes.core import (
@@ -84,7 +85,7 @@ async def create_product(
 
 
 async def update_product(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> Product:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Product, pk, conn)
         values = await _clean(data, conn, pk=pk)
         return await unique(
@@ -95,13 +96,13 @@ async def update_product(viewer: Viewer | None, pk: int, version: int, data: Map
 
 
 async def delete_product(viewer: Viewer | None, pk: int, version: int) -> Product:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Product, pk, conn)
         return await delete_row(viewer, row, version, conn)
 
 
 async def restore_product(viewer: Viewer | None, pk: int) -> Product:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Product, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)
 

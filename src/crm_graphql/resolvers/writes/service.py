@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 from crm_graphql.models import Customer, Role, Ticket, TicketPriority, TicketStatus, User, Visit, VisitStatus
 from crm_graphql.resolvers.errors import Duplicate, NotFound
 from crm_graphql.resolvers.policy import Action, Entity, Forbidden, Viewer, require, scoped
+from crm_graphql.resolvers.routing import PRIMARY
 from crm_graphql.resolvers.validation import (
     OutOfRange,
     Problems,
@@ -181,7 +182,7 @@ async def create_ticket(
 
 async def update_ticket(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> Ticket:
     """The ticket after the changes; a status change is also published as `ticket.status_changed`."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Ticket, pk, conn)
         before = row.status
         row = await update_row(viewer, row, await _ticket_changes(row, data, conn), version, conn)
@@ -277,20 +278,20 @@ async def create_visit(
 
 
 async def update_visit(viewer: Viewer | None, pk: int, version: int, data: Mapping[str, Any]) -> Visit:
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, Visit, pk, conn)
         return await update_row(viewer, row, _visit_changes(row, data), version, conn)
 
 
 async def delete_record(viewer: Viewer | None, model: type[M], pk: int, version: int) -> M:
     """Soft-delete a ticket or visit."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, model, pk, conn)
         return await delete_row(viewer, row, version, conn)
 
 
 async def restore_record(viewer: Viewer | None, model: type[M], pk: int) -> M:
     """Bring back a soft-deleted ticket or visit."""
-    async with in_transaction("default") as conn:
+    async with in_transaction(PRIMARY) as conn:
         viewer, row = await writable(viewer, model, pk, conn, deleted=True)
         return await restore_row(viewer, row, conn)
